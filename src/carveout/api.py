@@ -1,0 +1,99 @@
+"""The Python API: thin shells around ``engine.evaluate`` that speak Pydantic at the edges."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from carveout import engine
+from carveout.engine import evaluate
+from carveout.facts import DERIVED_FROM, SCHEMA
+from carveout.model import Classification, Determination, ItemSpec, Reason, Transaction
+from carveout.rules import params as prm
+from carveout.rules.registry import F, Rule, catalogue
+
+__all__ = ["classify", "check", "evaluate", "screen", "explain_reasons", "frame_of"]
+
+
+def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    schema = {k: v[0] for k, v in SCHEMA.items() if k != "row"}
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+
+
+def explain_reasons(ids: list[str], row: dict[str, Any], day: date) -> list[Reason]:
+    """Turn reason ids into citations, summaries and the facts each rule read."""
+    cat = catalogue()
+    out = []
+    for rid in ids:
+        entry = cat.get(rid)
+        if entry is None:
+            out.append(Reason(rule=rid, citation="", summary="(scenario rule)"))
+            continue
+        used: dict[str, object] = {}
+        if isinstance(entry, Rule):
+            try:
+                names = entry.body(F, prm.params_at(day)).meta.root_names()
+            except Exception:  # a body that cannot be built for this day reads no facts
+                names = []
+            for n in sorted(set(names)):
+                if n in row:
+                    used[n] = row[n]
+        out.append(Reason(rule=rid, citation=entry.cite, summary=entry.summary,
+                          source=getattr(entry, "source", None) or None, facts=used))
+    return out
+
+
+def _spec(spec: ItemSpec | dict) -> ItemSpec:
+    return spec if isinstance(spec, ItemSpec) else ItemSpec.model_validate(spec)
+
+
+def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification:
+    """Decide the ECCN of one item from its specs, under the rules in force on ``as_of`` (today)."""
+    s = _spec(spec)
+    day = as_of or date.today()
+    row = evaluate(frame_of([{**s.facts(), "date": day}]), as_of=day, screen=False).row(0, named=True)
+    return Classification(
+        name=s.name,
+        eccn=row["eccn"],
+        classification=row["classification"],
+        status="needs_review" if row["eccn"] is None else "classified",
+        missing=list(row["missing"] or []) if row["eccn"] is None else [],
+        reasons=explain_reasons([r for r in row["reasons"] if r.startswith("ccl.")], row, day),
+        tpp=row["tpp"],
+        performance_density=row["performance_density"],
+        as_of=day,
+        rules_version=row["rules_version"],
+    )
+
+
+def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None
+          ) -> Determination:
+    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame."""
+    t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
+    day = as_of or t.date or date.today()
+    facts = {**t.facts(), "date": t.date or day}
+    row = evaluate(frame_of([facts]), as_of=as_of, ruleset=ruleset).row(0, named=True)
+    return Determination(
+        license_required=row["license_required"],
+        eccn=row["eccn"],
+        classification=row["classification"],
+        reasons=explain_reasons(list(row["reasons"]), row, row["rules_date"]),
+        missing=list(row["missing"] or []),
+        license_exceptions=list(row["license_exceptions"] or []),
+        authorization=row["authorization"],
+        review_policy=row["review_policy"],
+        as_of=row["day"],
+        rules_version=row["rules_version"],
+    )
+
+
+def screen(name: str, country: str | None = None, **kwargs: Any):
+    """Screen one party name against the restricted-party lists (see ``carveout.screening``)."""
+    from carveout.screening import screen as _screen
+
+    return _screen(name, country=country, **kwargs)
+
+
+_ = DERIVED_FROM  # re-exported for renderers

@@ -1,0 +1,314 @@
+"""One evaluation path: a facts frame goes through the dated rules and comes out with verdicts.
+
+A single check is a one-row frame, a ledger a million-row frame, a scenario the same frame under other
+parameters. Rules are evaluated once per distinct *signature* (the rule-relevant columns plus the rule
+epoch) and joined back, so cost grows with distinct signatures, not rows.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+import polars as pl
+
+from carveout import facts as fx
+from carveout.rules import params as prm
+from carveout.rules.registry import F, Rule, all_rules, catalogue, note
+
+NOT_CAPTURED = "not 3A090/4A090"
+note("engine.no_requirement", "15 CFR 730-774 (rules modelled by carveout)",
+     "No licence requirement among the modelled rules applies on this date with these facts.")
+REVIEW = "?"
+
+
+@dataclass
+class RuleSet:
+    """The rules and parameters one evaluation uses: the baseline, or a scenario's variant of it."""
+
+    rules: list[Rule] = field(default_factory=all_rules)
+    overrides: list[tuple[date, dict]] = field(default_factory=list)  # (from day, {param: value})
+    published_by: date | None = None
+    label: str = "baseline"
+
+    @cached_property
+    def boundaries(self) -> list[date]:
+        days = set(prm.change_dates())
+        for r in self.rules:
+            days.update(r.boundaries())
+        days.update(d for d, _ in self.overrides)
+        return sorted(days)
+
+    def epoch(self, day: date) -> int:
+        return bisect.bisect_right(self.boundaries, day)
+
+    def epoch_start(self, epoch: int) -> date:
+        return self.boundaries[epoch - 1] if epoch > 0 else date.min
+
+    def params(self, day: date) -> prm.Params:
+        p = prm.params_at(day, self.published_by)
+        for start, values in sorted(self.overrides, key=lambda o: o[0]):
+            if day >= start:
+                p = p.with_overrides(values)
+        return p
+
+    def version(self, epoch: int) -> str:
+        start = self.epoch_start(epoch)
+        tag = "" if self.label == "baseline" else f"+{self.label}"
+        day = "pre-2022-10-07" if epoch == 0 else start.isoformat()
+        return f"{day}@{prm.content_hash()}{tag}"
+
+    def reason_ids(self) -> list[str]:
+        ids = list(catalogue())
+        ids += [r.id for r in self.rules if r.id not in ids]
+        return ids
+
+
+BASELINE = RuleSet()
+
+
+def _root_facts(expr: pl.Expr) -> set[str]:
+    return {c for c in expr.meta.root_names() if c not in fx.COMPUTED}
+
+
+def _chain(conds: Sequence[tuple[str, pl.Expr]], none: str) -> pl.Expr:
+    """First label whose condition is True; a null condition before it makes the answer unknown."""
+    out: pl.Expr | None = None
+    for label, cond in reversed(conds):
+        nxt = pl.lit(none) if out is None else out
+        out = pl.when(cond).then(pl.lit(label)).when(cond.is_null()).then(pl.lit(REVIEW)).otherwise(nxt)
+    return out if out is not None else pl.lit(none)
+
+
+def _missing(result: pl.Expr, facts: Iterable[str]) -> list[pl.Expr]:
+    out = []
+    for f in sorted(facts):
+        if f in fx.MISSING_WHEN:
+            for src, label in fx.MISSING_WHEN[f]:
+                gone = pl.col(src).is_null() | (pl.col(src) <= 0 if src == "die_area_mm2" else pl.lit(False))
+                out.append(pl.when(result.is_null() & pl.col(f).is_null() & gone)
+                           .then(pl.lit(label or fx.DERIVED_FROM.get(src, src))))
+        else:
+            out.append(pl.when(result.is_null() & pl.col(f).is_null()).then(pl.lit(fx.DERIVED_FROM.get(f, f))))
+    return out
+
+
+def _ids(pairs: Iterable[tuple[str, pl.Expr]]) -> pl.Expr:
+    exprs = [pl.when(cond).then(pl.lit(rid)) for rid, cond in pairs]
+    if not exprs:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list(exprs).list.drop_nulls()
+
+
+def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> pl.DataFrame:
+    """Part 774: which 3A090/4A090 paragraph (or .z, or none) the item falls in."""
+    cls = [r for r in rules if r.stage == "classify"]
+    bodies = {r.id: r.body(F, p).cast(pl.Boolean) for r in cls}
+    labels: dict[str, list[str]] = {}
+    for r in cls:
+        labels.setdefault(r.yields or r.id, []).append(r.id)
+    conds = [(lab, pl.any_horizontal([bodies[i] for i in ids])) for lab, ids in labels.items()]
+    # any_horizontal is Kleene: True if any True, null if none True and any null.
+    sig = sig.with_columns(**{f"_c:{i}": e for i, e in bodies.items()})
+    conds = [(lab, pl.any_horizontal([pl.col(f"_c:{i}") for i in ids])) for lab, ids in labels.items()]
+    label = _chain(conds, NOT_CAPTURED)
+    declared = pl.col("eccn_declared").str.strip_chars()
+    uses_specs = pl.col("item_kind").is_in(["ic", "computer", "hbm"])
+    # A declared ECCN is the exporter's classification; parameters, when given, are checked against it.
+    eccn = (
+        pl.when(declared.is_not_null() & ~uses_specs.fill_null(False)).then(declared)
+        .when(pl.col("_label") == REVIEW).then(declared)  # unknown parameters: fall back on the declaration
+        .when(pl.col("_label") == NOT_CAPTURED).then(pl.coalesce(pl.col("base_eccn"), pl.lit(NOT_CAPTURED)))
+        .otherwise(pl.col("_label"))
+    )
+    fired = [(i, pl.col(f"_c:{i}")) for r in cls for i in [r.id]]
+    missing = [m for r in cls for m in _missing(pl.col(f"_c:{r.id}"), _root_facts(bodies[r.id]))]
+    sig = sig.with_columns(_label=label).with_columns(
+        eccn=eccn,
+        classification=pl.when(pl.col("_label") == REVIEW).then(None).otherwise(pl.col("_label")),
+        _class_reasons=pl.concat_list(
+            [
+                _ids(fired),
+                pl.when(declared.is_not_null() & ((pl.col("_label") == REVIEW) | ~uses_specs.fill_null(False)))
+                .then(pl.lit(["ccl.declared"]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+                pl.when(pl.col("_label") == NOT_CAPTURED)
+                .then(pl.lit(["ccl.not_3a090" if not p.pre_controls else "ccl.pre_oct2022"]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            ]
+        ),
+        _class_missing=pl.when((pl.col("_label") == REVIEW) & declared.is_null())
+        .then(pl.concat_list([pl.concat_list(missing) if missing else pl.lit([], dtype=pl.List(pl.String)),
+                              pl.when(pl.col("item_kind").is_null()).then(pl.lit(["item_kind"]))
+                              .otherwise(pl.lit([], dtype=pl.List(pl.String)))]).list.drop_nulls().list.unique())
+        .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+    )
+    # Which 3A090 family the item meets: .z items keep the paragraph of the IC they incorporate.
+    level = (
+        pl.when(pl.col("classification").str.ends_with(".a")).then(pl.lit("a"))
+        .when(pl.col("classification").str.ends_with(".b")).then(pl.lit("b"))
+        .when(pl.col("classification").str.ends_with(".c")).then(pl.lit("c"))
+        .when(pl.col("eccn").str.contains(r"^[34]A090\.?a?$")).then(pl.lit("a"))
+        .when(pl.col("eccn").str.contains(r"^[34]A090\.b")).then(pl.lit("b"))
+        .when(pl.col("eccn").str.contains(r"^3A090\.c")).then(pl.lit("c"))
+        .when(pl.col("eccn").str.contains(r"\.z")).then(pl.lit("a"))  # declared .z: assume the wider scope
+    )
+    sig = sig.with_columns(ac_level=level)
+    # .z: an item whose base ECCN has a .z paragraph and that meets 3A090.a/.b parameters.
+    for r in (r for r in rules if r.stage == "classify_z"):
+        cond = r.body(F, p).cast(pl.Boolean).fill_null(False)
+        sig = sig.with_columns(
+            eccn=pl.when(cond).then(pl.col("base_eccn") + ".z").otherwise(pl.col("eccn")),
+            _class_reasons=pl.when(cond)
+            .then(pl.col("_class_reasons").list.concat(pl.lit([r.id])))
+            .otherwise(pl.col("_class_reasons")),
+        )
+    return sig.drop([c for c in sig.columns if c.startswith("_c:")] + ["_label"])
+
+
+def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> pl.DataFrame:
+    """Parts 734-748: requirements, authorizations, exceptions, review policy, notices."""
+    by_stage: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_stage.setdefault(r.stage, []).append(r)
+    exprs = {r.id: r.body(F, p).cast(pl.Boolean) for r in rules if r.stage not in ("classify", "classify_z")}
+    sig = sig.with_columns(**{f"_r:{i}": e for i, e in exprs.items()})
+    col = {i: pl.col(f"_r:{i}") for i in exprs}
+
+    enforced_reqs, unenforced = [], []
+    for r in by_stage.get("require", []):
+        (enforced_reqs if r.enforced_on(day)[0] else unenforced).append(r)
+
+    def overcome(req: Rule, by: Iterable[Rule]) -> pl.Expr:
+        return pl.any_horizontal([col[a.id].fill_null(False) for a in by if req.id.startswith(a.overcomes)]
+                                 or [pl.lit(False)])
+
+    auths = by_stage.get("authorize", [])
+    uncovered = [col[r.id].fill_null(False) & ~overcome(r, auths) for r in enforced_reqs]
+    any_yes = pl.any_horizontal(uncovered) if uncovered else pl.lit(False)
+    any_true = pl.any_horizontal([col[r.id].fill_null(False) for r in enforced_reqs] or [pl.lit(False)])
+    any_null = pl.any_horizontal([col[r.id].is_null() for r in enforced_reqs] or [pl.lit(False)])
+    status = (
+        pl.when(any_yes).then(pl.lit("yes")).when(any_null).then(pl.lit("needs_review")).otherwise(pl.lit("no"))
+    )
+    used_auth = [
+        (a.id, col[a.id].fill_null(False) & any_true & ~any_yes & ~any_null) for a in auths
+    ]
+    # An exception is usable only if it overcomes every requirement that fired.
+    excs = by_stage.get("exception", [])
+    exc_ok = []
+    for e in excs:
+        blocked = [col[r.id].fill_null(False) for r in enforced_reqs if not r.id.startswith(e.overcomes)]
+        ok = col[e.id].fill_null(False) & any_yes
+        if blocked:
+            ok = ok & ~pl.any_horizontal(blocked)
+        exc_ok.append((e, ok))
+    policies = by_stage.get("policy", [])
+    policy = _chain([(r.yields or r.id, col[r.id]) for r in policies], "")
+    notices = [(r.id, col[r.id].fill_null(False)) for r in by_stage.get("notice", [])]
+    notices += [(r.id, col[r.id].fill_null(False)) for r in unenforced]
+    missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]))]
+
+    sig = sig.with_columns(license_required=status).with_columns(
+        _reasons=pl.concat_list(
+            [
+                pl.col("_class_reasons"),
+                _ids((r.id, col[r.id].fill_null(False)) for r in enforced_reqs),
+                _ids(used_auth),
+                _ids((e.id, ok) for e, ok in exc_ok),
+                _ids((r.id, col[r.id].fill_null(False) & (pl.col("license_required") == "yes"))
+                     for r in policies),
+                _ids(notices),
+                pl.when(pl.col("license_required") == "no").then(pl.lit(["engine.no_requirement"]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+            ]
+        ).list.unique(maintain_order=True),
+        missing=pl.concat_list(
+            [pl.col("_class_missing"), pl.concat_list(missing) if missing else pl.lit([], dtype=pl.List(pl.String))]
+        ).list.drop_nulls().list.unique(maintain_order=True),
+        license_exceptions=_ids((e.yields or e.id, ok) for e, ok in exc_ok).list.unique(maintain_order=True),
+        authorization=pl.concat_str(
+            [pl.when(ok).then(pl.lit(a_yield)) for (a_id, ok), a_yield in
+             zip(used_auth, [a.yields or a.id for a in auths], strict=True)] or [pl.lit(None, pl.String)],
+            separator="; ", ignore_nulls=True,
+        ),
+        review_policy=pl.when(pl.col("license_required") == "yes")
+        .then(pl.when(policy == REVIEW).then(pl.lit("needs_review")).when(policy == "").then(None).otherwise(policy)),
+    )
+    # A requirement that fired with unknowns elsewhere: keep missing only where it changes the answer.
+    sig = sig.with_columns(
+        missing=pl.when(pl.col("license_required") == "needs_review").then(pl.col("missing"))
+        .otherwise(pl.col("_class_missing"))
+    )
+    return sig.drop([c for c in sig.columns if c.startswith("_r:")])
+
+
+OUTPUT_COLUMNS = (
+    "eccn", "classification", "ac_level", "license_required", "reasons", "missing",
+    "license_exceptions", "authorization", "review_policy", "rules_version", "rules_date",
+)
+
+
+def evaluate(
+    frame: pl.DataFrame,
+    as_of: date | None = None,
+    *,
+    ruleset: RuleSet | None = None,
+    screen: bool = True,
+) -> pl.DataFrame:
+    """Evaluate every row; the input columns come back with the verdict columns appended.
+
+    ``as_of`` evaluates every row under the rules of that day; otherwise each row's own ``date`` is
+    used (today where it is empty).
+    """
+    rs = ruleset or BASELINE
+    f = fx.derive(fx.conform(frame))
+    if screen:
+        f = _screen_end_users(f)
+    day = pl.lit(as_of or date.today()) if as_of else pl.coalesce(pl.col("date"), pl.lit(date.today()))
+    bounds = pl.Series(rs.boundaries, dtype=pl.Date)
+    f = f.with_columns(day=day).with_columns(
+        _epoch=pl.lit(bounds).search_sorted(pl.col("day"), side="right").cast(pl.UInt16)
+    )
+    epochs = f.get_column("_epoch").unique().sort().to_list()
+    plans = {}
+    sig_cols: set[str] = set()
+    for e in epochs:
+        start = rs.epoch_start(e) if e > 0 else date(2000, 1, 1)
+        active = [r for r in rs.rules if r.active(start)]
+        p = rs.params(start)
+        plans[e] = (start, active, p)
+        for r in active:
+            sig_cols |= _root_facts(r.body(F, p))
+    sig_cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
+    if "performance_density" in sig_cols:  # to name what is missing when the density cannot be derived
+        sig_cols |= {"tpp", "die_area_mm2"}
+    sig_cols.discard("row")
+    cols = sorted(sig_cols) + ["_epoch"]
+    sigs = f.select(cols).unique()
+    parts = []
+    for e in epochs:
+        start, active, p = plans[e]
+        part = sigs.filter(pl.col("_epoch") == e)
+        part = _classify(part, active, p, start)
+        part = _license(part, active, p, start)
+        parts.append(part.with_columns(rules_version=pl.lit(rs.version(e)), rules_date=pl.lit(start)))
+    result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
+    reason_enum = pl.Enum(rs.reason_ids())
+    result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(
+        cols + [c for c in OUTPUT_COLUMNS if c != "rules_date"] + ["rules_date"]
+    )
+    out = f.join(result, on=cols, how="left", nulls_equal=True, maintain_order="left")
+    return out.drop("_epoch")
+
+
+def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``end_user_listed``/footnote from the restricted-party lists where the caller did not."""
+    try:
+        from carveout.screening.link import link_end_users
+    except ImportError:  # screening not installed: the listed fact stays unknown (fails closed)
+        return f
+    return link_end_users(f)

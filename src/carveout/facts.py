@@ -1,0 +1,122 @@
+"""The facts frame: the one Polars schema every input is turned into before the rules see it.
+
+A column that the input lacks is added as null, which the engine reads as "unknown", never as "no".
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+ITEM_KINDS = ("ic", "computer", "hbm", "equipment", "software", "technology", "other")
+TRANSACTION_TYPES = ("export", "reexport", "in-country transfer")
+END_USES = (
+    "advanced_node_logic_fab",  # production of logic ICs at 16/14 nm or below / non-planar
+    "advanced_node_dram_fab",  # DRAM meeting the advanced-node test of 744.23
+    "advanced_node_nand_fab",  # NAND of 128 layers or more
+    "unknown_node_fab",  # IC production where the exporter does not know the node (744.23(a)(2)(ii))
+    "mature_node_fab",  # IC production known to be below the advanced-node thresholds
+    "sme_development",  # development or production of semiconductor manufacturing equipment
+    "supercomputer",  # development, production, use ... of a supercomputer
+    "ai_model_training",
+    "datacenter",
+    "military",
+    "civil_other",
+    "unknown",
+)
+FOOTNOTES = (1, 3, 4, 5)
+
+# name -> (dtype, what it means). Order is the order of the facts frame.
+SCHEMA: dict[str, tuple[pl.DataType, str]] = {
+    "row": (pl.UInt32(), "position of the row in the input"),
+    "date": (pl.Date(), "date of the export, reexport or transfer"),
+    # item
+    "item_name": (pl.String(), "item name or model"),
+    "item_kind": (pl.String(), "ic | computer | hbm | equipment | software | technology | other"),
+    "eccn_declared": (pl.String(), "ECCN the exporter declares (used when no parameters are given)"),
+    "base_eccn": (pl.String(), "ECCN the item would otherwise fall in (for the .z paragraphs)"),
+    "tpp": (pl.Float64(), "total processing performance (bit-TOPS, dense)"),
+    "mac_tops": (pl.Float64(), "peak dense MacTOPS at the bit length giving the highest TPP"),
+    "bit_length": (pl.Float64(), "bit length of the MAC inputs for mac_tops"),
+    "die_area_mm2": (pl.Float64(), "applicable die area: non-planar logic dies, mm2"),
+    "marketed_for_datacenter": (pl.Boolean(), "designed or marketed for datacenter use"),
+    "interconnect_gb_s": (pl.Float64(), "aggregate bidirectional I/O rate to non-memory ICs, GB/s"),
+    "memory_bandwidth_density_gb_s_mm2": (pl.Float64(), "memory bandwidth / package or stack area"),
+    "memory_bandwidth_gb_s": (pl.Float64(), "total DRAM bandwidth of the package, GB/s"),
+    "performance_density": (pl.Float64(), "TPP / applicable die area (derived)"),
+    # origin and jurisdiction (part 734)
+    "us_origin": (pl.Boolean(), "the item is U.S.-origin"),
+    "us_controlled_content_pct": (pl.Float64(), "share of controlled U.S.-origin content, percent"),
+    "direct_product_of_us_technology": (pl.Boolean(), "foreign item made from U.S. software/technology"),
+    "produced_by_us_origin_plant": (pl.Boolean(), "foreign item made by a plant that is a U.S.-tech product"),
+    "contains_us_ic": (pl.Boolean(), "foreign SME containing a U.S.-origin IC (734.4(a)(8)/(a)(9))"),
+    # parties and places
+    "exporter": (pl.String(), "shipper's name"),
+    "exporter_hq_country": (pl.String(), "shipper's headquarters country (ISO-2)"),
+    "ship_from": (pl.String(), "country of export or reexport (ISO-2)"),
+    "transaction_type": (pl.String(), "export | reexport | in-country transfer"),
+    "destination": (pl.String(), "destination country (ISO-2)"),
+    "end_user_name": (pl.String(), "end user's name"),
+    "end_user_country": (pl.String(), "end user's country (ISO-2)"),
+    "end_user_hq_country": (pl.String(), "headquarters country of the end user or its ultimate parent"),
+    "end_user_listed": (pl.Boolean(), "end user is on the Entity List (caller's knowledge or screening)"),
+    "entity_list_footnote": (pl.Int8(), "Entity List footnote (1, 3, 4, 5) or 0 for none"),
+    "end_use": (pl.String(), "end use, from the documented vocabulary"),
+    "facility_id": (pl.String(), "facility id (e.g. SAMSUNG-XIAN) for VEU sites"),
+    "value_usd": (pl.Float64(), "line value in USD"),
+    "quantity": (pl.Float64(), "quantity"),
+    # facts a rule cannot see for itself
+    "is_informed": (pl.Boolean(), "BIS has informed the exporter that a licence is required"),
+    "red_flag": (pl.Boolean(), "an unresolved red flag is known"),
+    "us_person_support": (pl.Boolean(), "a U.S. person supports production at the destination facility"),
+    "licence_on_file": (pl.Boolean(), "an individual licence covering this shipment is on file"),
+}
+
+# How a missing fact is named to the user: derived facts point at what must be supplied.
+DERIVED_FROM = {"tpp": "tpp (or mac_tops and bit_length)"}
+# A derived fact is missing because these inputs are missing (or unusable).
+MISSING_WHEN = {
+    "performance_density": (
+        ("tpp", None),
+        ("die_area_mm2", "die_area_mm2 (applicable die area, > 0, for performance density)"),
+    ),
+}
+
+# Columns the engine adds; rules may read them but they are never part of a signature.
+COMPUTED = ("eccn", "ac_level", "classification", "day", "_epoch")
+
+
+def empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema={k: v[0] for k, v in SCHEMA.items()})
+
+
+def conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Give ``frame`` every fact column with its dtype; extra columns are kept as passengers."""
+    exprs = []
+    for name, (dtype, _) in SCHEMA.items():
+        if name == "row":
+            continue
+        if name in frame.columns:
+            exprs.append(pl.col(name).cast(dtype, strict=False))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+    out = frame.with_columns(exprs)
+    if "row" not in out.columns:
+        out = out.with_row_index("row")
+    return out.with_columns(pl.col("row").cast(pl.UInt32))
+
+
+def derive(frame: pl.DataFrame) -> pl.DataFrame:
+    """TPP from MacTOPS when not given (2 x MacTOPS x bit length), then performance density."""
+    tpp = pl.coalesce(pl.col("tpp"), 2 * pl.col("mac_tops") * pl.col("bit_length"))
+    area = pl.col("die_area_mm2")
+    pd = pl.when(area > 0).then(tpp / area)
+    return frame.with_columns(
+        tpp=tpp,
+        performance_density=pl.coalesce(pl.col("performance_density"), pd),
+        item_kind=pl.col("item_kind").str.to_lowercase().str.strip_chars(),
+        destination=pl.col("destination").str.to_uppercase(),
+        ship_from=pl.col("ship_from").str.to_uppercase(),
+        end_user_country=pl.col("end_user_country").str.to_uppercase(),
+        end_user_hq_country=pl.col("end_user_hq_country").str.to_uppercase(),
+        exporter_hq_country=pl.col("exporter_hq_country").str.to_uppercase(),
+    )

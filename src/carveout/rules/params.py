@@ -1,0 +1,171 @@
+"""Dated parameters: every threshold, list and date the rules read, keyed by the day it took effect.
+
+The YAML files beside this module are the single place a number lives. ``params_at(day)`` gives the
+snapshot in force on ``day``; ``published_by`` answers "what had been published by then".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+FIRST_RULE = date(2022, 10, 7)  # 87 FR 62186, the first advanced-computing rule
+
+
+@dataclass(frozen=True)
+class Dated:
+    effective: date
+    value: Any
+    rule: str | None
+    published: date | None
+    cite: str | None
+    confidence: str | None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    unit: str | None
+    file: str
+    values: tuple[Dated, ...]  # sorted by effective date
+
+    def at(self, day: date, published_by: date | None = None) -> Dated | None:
+        current = None
+        for v in self.values:
+            if v.effective > day:
+                break
+            if published_by is not None and v.published is not None and v.published > published_by:
+                continue
+            current = v
+        return current
+
+
+def _to_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _parse(file: str, text: str) -> dict[str, Param]:
+    doc = yaml.safe_load(text) or {}
+    out: dict[str, Param] = {}
+    for name, entry in doc.items():
+        if not isinstance(entry, dict) or "values" not in entry:
+            continue  # files may carry other structured data (e.g. history.yaml)
+        values = []
+        for key, raw in (entry.get("values") or {}).items():
+            if isinstance(raw, dict) and "value" in raw:
+                values.append(
+                    Dated(
+                        effective=_to_date(key),
+                        value=raw.get("value"),
+                        rule=raw.get("rule"),
+                        published=_to_date(raw.get("published")),
+                        cite=raw.get("cite"),
+                        confidence=raw.get("confidence"),
+                    )
+                )
+            else:  # shorthand `2022-10-07: null` or `2022-10-07: 4800`
+                values.append(Dated(_to_date(key), raw, None, None, None, None))
+        values.sort(key=lambda d: d.effective)
+        out[str(name)] = Param(
+            str(name), str(entry.get("description", "")), entry.get("unit"), file, tuple(values)
+        )
+    return out
+
+
+@cache
+def _files() -> dict[str, str]:
+    folder = resources.files("carveout.rules") / "params"
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".yaml")}
+
+
+@cache
+def all_params() -> dict[str, Param]:
+    params: dict[str, Param] = {}
+    for file, text in _files().items():
+        for name, p in _parse(file, text).items():
+            if name in params:
+                raise ValueError(f"parameter {name} defined in both {params[name].file} and {file}")
+            params[name] = p
+    return params
+
+
+@cache
+def content_hash() -> str:
+    """Hash of the parameter files and rule modules: two runs with the same hash used the same rules."""
+    h = hashlib.sha256()
+    for file, text in _files().items():
+        h.update(file.encode())
+        h.update(text.encode())
+    folder = resources.files("carveout.rules")
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if p.name.endswith(".py"):
+            h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def change_dates() -> list[date]:
+    return sorted({v.effective for p in all_params().values() for v in p.values})
+
+
+class Params:
+    """A snapshot: ``p.tpp_min_a`` or ``p["D:5"]``; a parameter not in force reads as None."""
+
+    def __init__(self, day: date, values: dict[str, Any], sources: dict[str, Dated | None]):
+        self.day = day
+        self._values = values
+        self._sources = sources
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._values:
+            raise KeyError(f"unknown parameter {name!r}")
+        return self._values[name]
+
+    def source(self, name: str) -> Dated | None:
+        return self._sources.get(name)
+
+    def group(self, name: str) -> list[str]:
+        """A country group as a list of ISO codes (empty when not defined on that day)."""
+        return list(self._values.get(name) or [])
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def pre_controls(self) -> bool:
+        return self.day < FIRST_RULE
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Params:
+        unknown = set(overrides) - set(self._values)
+        if unknown:
+            raise KeyError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        return Params(self.day, {**self._values, **overrides}, self._sources)
+
+
+def params_at(day: date, published_by: date | None = None) -> Params:
+    """The parameters in force on ``day``.
+
+    Before 2022-10-07 no advanced-computing parameter existed: every value dated from then reads as
+    None and ``pre_controls`` is True, so rules see "not in force" rather than today's numbers.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, Dated | None] = {}
+    for name, p in all_params().items():
+        d = p.at(day, published_by)
+        values[name] = None if d is None else d.value
+        sources[name] = d
+    return Params(day, values, sources)

@@ -1,0 +1,1 @@
+"""Placeholder: rules land with the licence-determination work."""
