@@ -33,6 +33,9 @@ class RuleSet:
     overrides: list[tuple[date, dict]] = field(default_factory=list)  # (from day, {param: value})
     published_by: date | None = None
     label: str = "baseline"
+    # Frame -> frame edits applied to the facts after screening and before the rules (e.g. a scenario's
+    # Entity List additions/removals); each may read the ``day`` column. Picklable callables.
+    fact_edits: tuple = ()
 
     @cached_property
     def boundaries(self) -> list[date]:
@@ -155,6 +158,7 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
         .when(pl.col("eccn").str.contains(r"^[34]A090\.b")).then(pl.lit("b"))
         .when(pl.col("eccn").str.contains(r"^3A090\.c")).then(pl.lit("c"))
         .when(pl.col("eccn").str.contains(r"\.z")).then(pl.lit("a"))  # declared .z: assume the wider scope
+        .when(pl.col("eccn").is_not_null()).then(pl.lit("-"))  # classified, not an advanced-computing item
     )
     sig = sig.with_columns(ac_level=level)
     # .z: an item whose base ECCN has a .z paragraph and that meets 3A090.a/.b parameters.
@@ -174,7 +178,15 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
     by_stage: dict[str, list[Rule]] = {}
     for r in rules:
         by_stage.setdefault(r.stage, []).append(r)
-    exprs = {r.id: r.body(F, p).cast(pl.Boolean) for r in rules if r.stage not in ("classify", "classify_z")}
+    # Part 734 first: is the item subject to the EAR at all? (Kleene OR over the jurisdiction rules.)
+    jur = by_stage.get("jurisdiction", [])
+    jexprs = {r.id: r.body(F, p).cast(pl.Boolean) for r in jur}
+    sig = sig.with_columns(**{f"_r:{i}": e for i, e in jexprs.items()})
+    jcols = [pl.col(f"_r:{r.id}") for r in jur]
+    sig = sig.with_columns(subject_to_ear=pl.any_horizontal(jcols) if jcols else pl.lit(True))
+    jur_missing = [m for r in jur for m in _missing(pl.col(f"_r:{r.id}"), _root_facts(jexprs[r.id]))]
+    exprs = {r.id: r.body(F, p).cast(pl.Boolean) for r in rules
+             if r.stage not in ("classify", "classify_z", "jurisdiction")}
     sig = sig.with_columns(**{f"_r:{i}": e for i, e in exprs.items()})
     col = {i: pl.col(f"_r:{i}") for i in exprs}
 
@@ -206,16 +218,21 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
         if blocked:
             ok = ok & ~pl.any_horizontal(blocked)
         exc_ok.append((e, ok))
-    policies = by_stage.get("policy", [])
-    policy = _chain([(r.yields or r.id, col[r.id]) for r in policies], "")
+    policies = sorted(by_stage.get("policy", []), key=lambda r: r.priority)
+    policy = _chain([(r.yields or r.id, col[r.id].fill_null(False)) for r in policies], "")
     notices = [(r.id, col[r.id].fill_null(False)) for r in by_stage.get("notice", [])]
     notices += [(r.id, col[r.id].fill_null(False)) for r in unenforced]
     missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]))]
+    missing += [pl.when(pl.col("subject_to_ear").is_null()).then(m) for m in jur_missing]
+    # A rule that is unknown although every fact it reads is known (e.g. a red flag) is named itself.
+    missing += [pl.when(col[r.id].is_null()).then(pl.lit(f"resolve: {r.id}")) for r in enforced_reqs
+                if r.id.endswith("red_flag")]
 
     sig = sig.with_columns(license_required=status).with_columns(
         _reasons=pl.concat_list(
             [
                 pl.col("_class_reasons"),
+                _ids((r.id, pl.col(f"_r:{r.id}").fill_null(False)) for r in jur),
                 _ids((r.id, col[r.id].fill_null(False)) for r in enforced_reqs),
                 _ids(used_auth),
                 _ids((e.id, ok) for e, ok in exc_ok),
@@ -234,7 +251,7 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
             [pl.when(ok).then(pl.lit(a_yield)) for (a_id, ok), a_yield in
              zip(used_auth, [a.yields or a.id for a in auths], strict=True)] or [pl.lit(None, pl.String)],
             separator="; ", ignore_nulls=True,
-        ),
+        ).replace("", None),
         review_policy=pl.when(pl.col("license_required") == "yes")
         .then(pl.when(policy == REVIEW).then(pl.lit("needs_review")).when(policy == "").then(None).otherwise(policy)),
     )
@@ -247,7 +264,7 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
 
 
 OUTPUT_COLUMNS = (
-    "eccn", "classification", "ac_level", "license_required", "reasons", "missing",
+    "eccn", "classification", "ac_level", "subject_to_ear", "license_required", "reasons", "missing",
     "license_exceptions", "authorization", "review_policy", "rules_version", "rules_date",
 )
 
@@ -270,7 +287,10 @@ def evaluate(
         f = _screen_end_users(f)
     day = pl.lit(as_of or date.today()) if as_of else pl.coalesce(pl.col("date"), pl.lit(date.today()))
     bounds = pl.Series(rs.boundaries, dtype=pl.Date)
-    f = f.with_columns(day=day).with_columns(
+    f = f.with_columns(day=day)
+    for edit in rs.fact_edits:
+        f = edit(f)
+    f = f.with_columns(
         _epoch=pl.lit(bounds).search_sorted(pl.col("day"), side="right").cast(pl.UInt16)
     )
     epochs = f.get_column("_epoch").unique().sort().to_list()

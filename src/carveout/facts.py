@@ -82,7 +82,7 @@ MISSING_WHEN = {
 }
 
 # Columns the engine adds; rules may read them but they are never part of a signature.
-COMPUTED = ("eccn", "ac_level", "classification", "day", "_epoch")
+COMPUTED = ("eccn", "ac_level", "classification", "subject_to_ear", "day", "_epoch")
 
 
 def empty_frame() -> pl.DataFrame:
@@ -114,6 +114,14 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
         tpp=tpp,
         performance_density=pl.coalesce(pl.col("performance_density"), pd),
         item_kind=pl.col("item_kind").str.to_lowercase().str.strip_chars(),
+        # Facts only the user can add (an is-informed letter, a red flag, a licence in hand, U.S.-person
+        # support): absent means none was reported.
+        is_informed=pl.col("is_informed").fill_null(False),
+        red_flag=pl.col("red_flag").fill_null(False),
+        licence_on_file=pl.col("licence_on_file").fill_null(False),
+        us_person_support=pl.col("us_person_support").fill_null(False),
+        # "unknown" is a value a user may write; to the rules it is the same as not knowing.
+        end_use=pl.when(pl.col("end_use") == "unknown").then(None).otherwise(pl.col("end_use")),
         destination=pl.col("destination").str.to_uppercase(),
         ship_from=pl.col("ship_from").str.to_uppercase(),
         end_user_country=pl.col("end_user_country").str.to_uppercase(),

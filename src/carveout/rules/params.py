@@ -135,6 +135,10 @@ class Params:
             raise KeyError(f"unknown parameter {name!r}")
         return self._values[name]
 
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._values.get(name)
+        return default if value is None else value
+
     def source(self, name: str) -> Dated | None:
         return self._sources.get(name)
 

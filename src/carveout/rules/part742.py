@@ -1,1 +1,137 @@
-"""Placeholder: rules land with the licence-determination work."""
+"""15 CFR 742 — Regional Stability (RS) licence requirements for advanced-computing items, HBM and
+advanced SME, and the licence review policies of 742.6(b)(10). Each destination scope the regulation
+has had is its own dated rule, so an old shipment is judged by the text in force on its date.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from carveout.rules.common import d5_macau, eccn_in, isin, prc, rs_d145
+from carveout.rules.params import Params
+from carveout.rules.registry import Facts, rule
+
+OCT22 = "87 FR 62186 (2022-10-13)"
+MACAU23 = "88 FR 2821 (2023-01-18)"
+OCT23 = "88 FR 73458 (2023-10-25)"
+SME23 = "88 FR 73424 (2023-10-25), FR Doc 2023-23049"
+DEC24 = "89 FR 96790 (2024-12-05)"
+AID25 = "90 FR 4544 (2025-01-15)"
+JAN26 = "91 FR 1684 (2026-01-15)"
+# The AI Diffusion rule's new destinations: compliance was due 2025-05-15, and on 2025-05-13 BIS said it
+# would not enforce them (BIS guidance of 2025-05-13; Alston & Bird; see docs/regulatory-facts.md).
+AID_NOT_ENFORCED = (
+    ("2025-01-13", False, "compliance date 2025-05-15 not reached (90 FR 4544)"),
+    ("2025-05-13", False, "BIS statement of 2025-05-13: the AI Diffusion rule will not be enforced"),
+)
+
+
+def _ac(*levels: str) -> pl.Expr:
+    return pl.col("ac_level").is_in(list(levels))
+
+
+def _subject() -> pl.Expr:
+    return pl.col("subject_to_ear")
+
+
+# --- 3A090 / 4A090 / .z ---------------------------------------------------------------------------
+
+@rule("part742.rs.prc", cite="15 CFR 742.6(a)(6)(i) (2022 text)", stage="require", effective="2022-10-07",
+      until="2023-11-16", source=OCT22)
+def ac_prc_2022(f: Facts, p: Params) -> pl.Expr:
+    """3A090/4A090 items to the PRC need a licence (Macau was added on 2023-01-17)."""
+    return _subject() & _ac("a", "b") & isin(f.destination, p.legacy_prc_scope)
+
+
+@rule("part742.rs.d145", cite="15 CFR 742.6(a)(6)(iii)", stage="require", effective="2023-11-17",
+      source=OCT23)
+def ac_d145(f: Facts, p: Params) -> pl.Expr:
+    """3A090.a/.b, 4A090.a/.b and .z items to D:1, D:4, D:5 or Macau, unless also in A:5 or A:6."""
+    return _subject() & _ac("a", "b") & isin(f.destination, rs_d145(p))
+
+
+@rule("part742.rs.hq_d5.a", cite="15 CFR 742.6(a)(6)(iii)(A)", stage="require", effective="2025-01-13",
+      source=AID25)
+def ac_hq_a(f: Facts, p: Params) -> pl.Expr:
+    """3A090.a/4A090.a items to an entity headquartered (or with an ultimate parent) in Macau or D:5,
+    wherever it is located (moved here from 744.23(a)(3) by the AI Diffusion rule; still enforced)."""
+    return _subject() & _ac("a") & isin(f.end_user_hq_country, d5_macau(p))
+
+
+@rule("part742.rs.worldwide.a", cite="15 CFR 742.6(a)(6)(iii)(A)", stage="require", effective="2025-01-13",
+      source=AID25, enforced=AID_NOT_ENFORCED)
+def ac_worldwide(f: Facts, p: Params) -> pl.Expr:
+    """AI Diffusion text: 3A090.a/4A090.a to any destination worldwide (in the CFR, not enforced)."""
+    return _subject() & _ac("a") & ~isin(f.destination, rs_d145(p) + ["US"])
+
+
+@rule("part742.rs.uae.b", cite="15 CFR 742.6(a)(6)(iii)(B)", stage="require", effective="2025-01-13",
+      source=AID25, enforced=AID_NOT_ENFORCED)
+def ac_uae_b(f: Facts, p: Params) -> pl.Expr:
+    """AI Diffusion text: 3A090.b/4A090.b to the United Arab Emirates (in the CFR, not enforced)."""
+    return _subject() & _ac("b") & (f.destination == "AE")
+
+
+@rule("part742.rs.hbm", cite="15 CFR 742.6(a)(6)(i)(B)", stage="require", effective="2024-12-02",
+      source=DEC24)
+def hbm_d5(f: Facts, p: Params) -> pl.Expr:
+    """3A090.c high-bandwidth memory to Macau or D:5."""
+    return _subject() & _ac("c") & isin(f.destination, d5_macau(p))
+
+
+# --- Semiconductor manufacturing equipment ------------------------------------------------------
+
+@rule("part742.rs.sme.3b090", cite="15 CFR 742.6(a)(6)(i) (2022 text), ECCN 3B090", stage="require",
+      effective="2022-10-07", until="2023-11-16", source=OCT22)
+def sme_3b090(f: Facts, p: Params) -> pl.Expr:
+    """3B090 equipment (the Oct 2022 SME entry) to the PRC, and Macau from 2023-01-17."""
+    return _subject() & eccn_in(pl.col("eccn"), ["3B090"]) & isin(f.destination, p.legacy_prc_scope)
+
+
+@rule("part742.rs.sme.d5", cite="15 CFR 742.4(a)(4), 742.6(a)(6)(i)", stage="require", effective="2023-11-17",
+      source=SME23)
+def sme_d5(f: Facts, p: Params) -> pl.Expr:
+    """Advanced SME (3B001 advanced set, 3B002.c and related) to Macau or D:5 (NS and RS)."""
+    return _subject() & eccn_in(pl.col("eccn"), p.sme_advanced_eccns) & isin(f.destination, d5_macau(p))
+
+
+@rule("part742.rs.sme.worldwide", cite="15 CFR 742.4(a)(5), 742.6(a)(10)", stage="require",
+      effective="2024-09-06", source="89 FR 72926 (2024-09-06) [origin date from memory; text C-primary]")
+def sme_worldwide(f: Facts, p: Params) -> pl.Expr:
+    """3B001.c.1.a, c.1.c and .q to any destination (License Exception IEC for partner countries)."""
+    return _subject() & eccn_in(pl.col("eccn"), p.sme_worldwide_eccns) & (f.destination != "US")
+
+
+@rule("part742.rs.sme.3b993", cite="15 CFR 742.6(a)(11)", stage="require", effective="2024-12-02",
+      source=DEC24)
+def sme_3b993(f: Facts, p: Params) -> pl.Expr:
+    """3B993/3B994 specified SME to Macau or D:5 (destination scope uncertain: see the fact sheet §3.2)."""
+    return _subject() & eccn_in(pl.col("eccn"), p.sme_rs_specified_eccns) & isin(f.destination, d5_macau(p))
+
+
+# --- Licence review policy ----------------------------------------------------------------------
+
+@rule("part742.policy.h200", cite="15 CFR 742.6(b)(10)(iii)(A)(1)", stage="policy", effective="2026-01-15",
+      source=JAN26, yields="case-by-case", priority=20)
+def policy_h200(f: Facts, p: Params) -> pl.Expr:
+    """Exports from the U.S. to the PRC or Macau of chips under TPP 21,000 and total DRAM bandwidth
+    6,500 GB/s: case-by-case review, subject to the exporter's certifications."""
+    return (_ac("a", "b") & (f.transaction_type == "export") & (f.ship_from == "US")
+            & isin(f.destination, prc(p) + ["MO"]) & (f.tpp < p.h200_tpp_max)
+            & (f.memory_bandwidth_gb_s < p.h200_dram_bandwidth_max))
+
+
+@rule("part742.policy.d5_denial", cite="15 CFR 742.6(b)(10)", stage="policy", effective="2022-10-07",
+      source=OCT22, yields="presumption of denial", priority=60)
+def policy_d5(f: Facts, p: Params) -> pl.Expr:
+    """Advanced-computing items and advanced SME to Macau or D:5, or to entities headquartered there."""
+    return isin(f.destination, d5_macau(p)) | isin(f.end_user_hq_country, d5_macau(p))
+
+
+@rule("part742.policy.d14_approval", cite="15 CFR 742.6(b)(10)", stage="policy", effective="2023-11-17",
+      source=OCT23, yields="presumption of approval", priority=70)
+def policy_d14(f: Facts, p: Params) -> pl.Expr:
+    """Advanced-computing items to D:1 or D:4 destinations outside Macau and D:5."""
+    return _ac("a", "b") & isin(f.destination, rs_d145(p)) & ~isin(f.destination, d5_macau(p))
+
+

@@ -1,1 +1,146 @@
-"""Placeholder: rules land with the licence-determination work."""
+"""15 CFR 744 — end-use and end-user controls: the Entity List (744.11), advanced-computing and
+semiconductor end uses (744.23), U.S.-person support (744.6), and requirements BIS imposes by
+informing an exporter. These attach to who and what-for, not only to the item's ECCN.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from carveout.rules.common import category_345, d5_macau, end_use_scope, isin, on_ccl
+from carveout.rules.params import Params
+from carveout.rules.registry import Facts, rule
+
+OCT22 = "87 FR 62186 (2022-10-13)"
+OCT23 = "88 FR 73458 (2023-10-25)"
+SME23 = "88 FR 73424 (2023-10-25), FR Doc 2023-23049"
+DEC24 = "89 FR 96790 (2024-12-05)"
+AID25 = "90 FR 4544 (2025-01-15)"
+
+ADVANCED_FAB = ["advanced_node_logic_fab", "advanced_node_dram_fab", "advanced_node_nand_fab"]
+
+
+def _subject() -> pl.Expr:
+    return pl.col("subject_to_ear")
+
+
+# --- 744.11 Entity List -------------------------------------------------------------------------
+
+@rule("part744.11.entity_list", cite="15 CFR 744.11; Supp. 4 to part 744", stage="require", priority=10)
+def entity_list(f: Facts, p: Params) -> pl.Expr:
+    """The end user is on the Entity List: a licence is needed for all items subject to the EAR, and
+    no licence exception or VEU authorization overcomes it."""
+    return _subject() & f.end_user_listed
+
+
+@rule("part744.11.policy", cite="15 CFR 744.11(b); Supp. 4 to part 744 (entry's review policy)",
+      stage="policy", yields="presumption of denial", priority=10)
+def entity_list_policy(f: Facts, p: Params) -> pl.Expr:
+    """Entity List entries for PRC semiconductor and AI parties carry a presumption of denial (see the
+    entry's own policy column for case-by-case carve-outs)."""
+    return f.end_user_listed
+
+
+# --- 744.23 advanced computing and semiconductor manufacturing end uses -------------------------
+
+@rule("part744.23.a1.supercomputer.2022", cite="15 CFR 744.23(a)(1) (2022 text)", stage="require",
+      effective="2022-10-07", until="2023-11-16", source=OCT22)
+def supercomputer_2022(f: Facts, p: Params) -> pl.Expr:
+    """Items in Categories 3, 4 and 5 for a supercomputer in the PRC (and Macau from 2023-01-17)."""
+    return (_subject() & category_345(pl.col("eccn")) & (f.end_use == "supercomputer")
+            & isin(f.destination, p.legacy_prc_scope))
+
+
+@rule("part744.23.a1.supercomputer", cite="15 CFR 744.23(a)(1)", stage="require", effective="2023-11-17",
+      source=OCT23)
+def supercomputer(f: Facts, p: Params) -> pl.Expr:
+    """Items in Categories 3, 4 and 5 for a supercomputer located in or destined to Macau or D:5."""
+    return (_subject() & category_345(pl.col("eccn")) & (f.end_use == "supercomputer")
+            & isin(f.destination, d5_macau(p)))
+
+
+@rule("part744.23.a2.advanced_fab.2022", cite="15 CFR 744.23(a)(2)(i) (2022 text)", stage="require",
+      effective="2022-10-07", until="2023-11-16", source=OCT22)
+def advanced_fab_2022(f: Facts, p: Params) -> pl.Expr:
+    """Any item subject to the EAR for IC production at a PRC (Macau from 2023-01-17) fab that makes
+    advanced-node ICs, whoever owns the fab."""
+    return _subject() & isin(f.end_use, ADVANCED_FAB) & isin(f.destination, p.legacy_prc_scope)
+
+
+@rule("part744.23.a2.advanced_fab", cite="15 CFR 744.23(a)(2)(i)", stage="require", effective="2023-11-17",
+      source=SME23)
+def advanced_fab(f: Facts, p: Params) -> pl.Expr:
+    """Any item subject to the EAR for IC production at a fab in Macau or D:5 that makes advanced-node
+    ICs (logic 16/14 nm or non-planar; NAND 128 layers or more; DRAM per the dated DRAM test)."""
+    return _subject() & isin(f.end_use, ADVANCED_FAB) & isin(f.destination, d5_macau(p))
+
+
+@rule("part744.23.a2.unknown_node", cite="15 CFR 744.23(a)(2)(ii)", stage="require", effective="2022-10-07",
+      source=OCT22)
+def unknown_node(f: Facts, p: Params) -> pl.Expr:
+    """Category 3 B/C/D/E items for an IC fab in the PRC/Macau/D:5 whose node the exporter does not know."""
+    scope = end_use_scope(p)
+    return (_subject() & pl.col("eccn").str.contains(r"^3[B-E][0-9]{3}") & (f.end_use == "unknown_node_fab")
+            & isin(f.destination, scope))
+
+
+@rule("part744.23.a3.hq", cite="15 CFR 744.23(a)(3)", stage="require", effective="2023-11-17",
+      until="2025-01-12", source=OCT23)
+def hq_d5(f: Facts, p: Params) -> pl.Expr:
+    """3A090/4A090/.z items to an entity headquartered (or whose ultimate parent is) in Macau or D:5,
+    wherever located."""
+    return _subject() & pl.col("ac_level").is_in(["a", "b"]) & isin(f.end_user_hq_country, d5_macau(p))
+
+
+@rule("part744.23.a3.hq.b", cite="15 CFR 744.23(a)(3)(i)(A)", stage="require", effective="2025-01-13",
+      source=AID25)
+def hq_d5_b(f: Facts, p: Params) -> pl.Expr:
+    """3A090.b/4A090.b/.z items to an entity headquartered in Macau or D:5 (the .a items moved to 742.6)."""
+    return _subject() & (pl.col("ac_level") == "b") & isin(f.end_user_hq_country, d5_macau(p))
+
+
+@rule("part744.23.a3.hbm_hq", cite="15 CFR 744.23(a)(3)(i)(B)", stage="require", effective="2024-12-02",
+      source=DEC24)
+def hbm_hq(f: Facts, p: Params) -> pl.Expr:
+    """3A090.c HBM to an entity headquartered in Macau or D:5, wherever located."""
+    return _subject() & (pl.col("ac_level") == "c") & isin(f.end_user_hq_country, d5_macau(p))
+
+
+@rule("part744.23.a4.sme_development", cite="15 CFR 744.23(a)(4)", stage="require", effective="2022-10-07",
+      source=OCT22)
+def sme_development(f: Facts, p: Params) -> pl.Expr:
+    """CCL items for the development or production of SME in the PRC/Macau/D:5, or for developers
+    headquartered there."""
+    scope = end_use_scope(p)
+    return (_subject() & on_ccl(pl.col("eccn")) & (f.end_use == "sme_development")
+            & (isin(f.destination, scope) | isin(f.end_user_hq_country, d5_macau(p))))
+
+
+@rule("part744.23.policy.fab_multinational", cite="15 CFR 744.23(d)", stage="policy", effective="2022-10-07",
+      source=OCT22, yields="case-by-case", priority=40)
+def fab_multinational(f: Facts, p: Params) -> pl.Expr:
+    """Fabs in the PRC owned by companies headquartered outside Macau/D:5: case-by-case review."""
+    return isin(f.end_use, ADVANCED_FAB) & ~isin(f.end_user_hq_country, d5_macau(p))
+
+
+# --- 744.6 U.S.-person support, and is-informed requirements -------------------------------------
+
+@rule("part744.6.c2.us_person", cite="15 CFR 744.6(c)(2)", stage="require", effective="2022-10-12",
+      source=OCT22)
+def us_person(f: Facts, p: Params) -> pl.Expr:
+    """A U.S. person supporting production at an advanced-node fab in the PRC/Macau/D:5 needs a licence,
+    even for items not subject to the EAR."""
+    scope = end_use_scope(p)
+    return f.us_person_support & isin(f.end_use, ADVANCED_FAB) & isin(f.destination, scope)
+
+
+@rule("part744.is_informed", cite="15 CFR 744.21(b), 744.23(b), 744.6(c)", stage="require")
+def is_informed(f: Facts, p: Params) -> pl.Expr:
+    """BIS has informed this exporter that a licence is required (an is-informed letter)."""
+    return f.is_informed
+
+
+@rule("part744.red_flag", cite="15 CFR 732 Supp. 3 (Know Your Customer); 744.23 red flags", stage="require")
+def red_flag(f: Facts, p: Params) -> pl.Expr:
+    """An unresolved red flag: the verdict waits for the red flag to be resolved."""
+    return pl.when(f.red_flag).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False))

@@ -12,7 +12,7 @@ from datetime import date
 
 import polars as pl
 
-STAGES = ("classify", "classify_z", "require", "authorize", "exception", "policy", "notice")
+STAGES = ("classify", "classify_z", "jurisdiction", "require", "authorize", "exception", "policy", "notice")
 
 
 class Facts:
@@ -38,6 +38,7 @@ class Rule:
     yields: str | None = None  # classification label, exception code, authorization or review policy
     enforced: tuple[tuple[date, bool, str], ...] = ()  # (from, enforced?, source of that statement)
     overcomes: tuple[str, ...] = ()  # authorize/exception: requirement-id prefixes it lifts
+    priority: int = 100  # policy stage: lower is checked first
     tags: tuple[str, ...] = field(default=())
 
     def active(self, on: date) -> bool:
@@ -79,6 +80,7 @@ def rule(
     yields: str | None = None,
     enforced: Iterable[tuple[str, bool, str]] = (),
     overcomes: Iterable[str] = (),
+    priority: int = 100,
     tags: Iterable[str] = (),
 ) -> Callable[[Callable[..., pl.Expr]], Callable[..., pl.Expr]]:
     """Register a rule; the decorated function's docstring is its plain-language summary."""
@@ -100,6 +102,7 @@ def rule(
             yields=yields,
             enforced=tuple((_as_date(d), v, s) for d, v, s in enforced),  # type: ignore[misc]
             overcomes=tuple(overcomes),
+            priority=priority,
             tags=tuple(tags),
         )
         return fn

@@ -61,7 +61,7 @@ def split_notice(text: str) -> list[tuple[int, int, date | None]]:
         dm = _DATE.search(text, m.end(), end)
         d = _parse_date(dm) if dm else None
         vol = int(m.group(1))
-        if d is not None and abs(d.year - _year_of(vol)) > 1:
+        if d is not None and d.year != _year_of(vol):  # a volume is one calendar year
             d = None
         out.append((vol, int(m.group(2)), d))
     return out
@@ -72,8 +72,12 @@ class FRDater:
 
     def __init__(self, anchors: dict[tuple[int, int], date] | None = None) -> None:
         self._by_vol: dict[int, list[tuple[int, date]]] = {}
-        merged = dict(anchors or {})
-        merged.update(HAND_ANCHORS)
+        hand = HAND_ANCHORS
+        merged = {
+            k: d for k, d in (anchors or {}).items()
+            if not any(hv == k[0] and (hp - k[1]) * (hd - d).days < 0 for (hv, hp), hd in hand.items())
+        }
+        merged.update(hand)
         for (vol, page), d in merged.items():
             self._by_vol.setdefault(vol, []).append((page, d))
         for vol, pts in self._by_vol.items():

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from .errors import ListFormatError
 from .frdates import FRDater
@@ -187,10 +188,21 @@ def _finish(rows: list[dict[str, Any]], dater: FRDater) -> pl.DataFrame:
         seen[pid] = n
         if n > 1:
             r["party_id"] = f"{pid}~{n}"
-    cols = {k: [r.get(k) for r in rows] for k in PARTY_SCHEMA}
-    for k in ("aliases", "countries", "addresses", "programs"):
-        cols[k] = [v or [] for v in cols[k]]
-    return pl.DataFrame(cols, schema=PARTY_SCHEMA)
+    # via Arrow: Polars' own constructor is ~20x slower on list columns built from Python objects
+    arrays = {}
+    for k, dtype in PARTY_SCHEMA.items():
+        vals = [r.get(k) for r in rows]
+        if isinstance(dtype, pl.List):
+            arrays[k] = pa.array([v or [] for v in vals], type=pa.list_(pa.string()))
+        elif dtype == pl.Date():
+            arrays[k] = pa.array(vals, type=pa.date32())
+        elif dtype == pl.Int8():
+            arrays[k] = pa.array(vals, type=pa.int8())
+        else:
+            arrays[k] = pa.array(vals, type=pa.string())
+    frame = pl.from_arrow(pa.table(arrays))
+    assert isinstance(frame, pl.DataFrame)
+    return frame.cast(PARTY_SCHEMA)
 
 
 def _synthetic_id(code: str, *parts: Any) -> str:

@@ -1,0 +1,98 @@
+"""Recall, precision and throughput of carveout.screening on eval/screening/queries.csv, against the full list.
+
+    python eval/screening/evaluate.py [--queries eval/screening/queries.csv] [--failures] [--repeat 3]
+
+Definitions (per query, top-ranked match only):
+  recall@flag   = positives whose status is match|possible AND top party is expected (not cleared)
+  recall@match  = positives whose status is match AND top party is expected
+  precision     = correct "match" verdicts / all "match" verdicts (positives + negatives)
+  negatives flagged "possible" are review work, reported separately as review_rate_on_negatives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from collections import Counter
+from pathlib import Path
+
+from carveout.screening import T_HIGH, T_LOW, Screener
+
+HERE = Path(__file__).parent
+
+
+def run(screener: Screener, rows: list[dict[str, str]], show_failures: bool = False) -> dict[str, float]:
+    tp_match = fp_match = 0
+    pos = pos_flag = pos_match = 0
+    neg = neg_review = 0
+    by_variant: Counter[str] = Counter()
+    by_variant_ok: Counter[str] = Counter()
+    for r in rows:
+        res = screener.screen(r["query"], r["country"] or None, limit=1)
+        expected = set(filter(None, r["expected_party_ids"].split("|")))
+        top = res.matches[0].party_id if res.matches else None
+        correct = top in expected
+        if res.status == "match":
+            tp_match += correct
+            fp_match += not correct
+        if expected:
+            pos += 1
+            by_variant[r["variant"]] += 1
+            flagged = res.status != "clear" and correct
+            pos_flag += flagged
+            pos_match += res.status == "match" and correct
+            by_variant_ok[r["variant"]] += flagged
+            if show_failures and not (res.status == "match" and correct):
+                m = res.matches[0] if res.matches else None
+                print(f"  MISS[{r['variant']}] {r['query']!r} ({r['country']}) -> {res.status} {res.score:.3f} "
+                      f"{m.name[:50] if m else None!r}  want {r['source_name']!r}")
+        else:
+            neg += 1
+            neg_review += res.status == "possible"
+            if show_failures and res.status != "clear":
+                m = res.matches[0]
+                print(f"  FLAG[{r['variant']}] {r['query']!r} -> {res.status} {res.score:.3f} {m.name[:60]!r} "
+                      f"[{m.explanation[:80]}]")
+    out = {
+        "positives": pos, "negatives": neg,
+        "recall_flag": pos_flag / max(pos, 1), "recall_match": pos_match / max(pos, 1),
+        "precision": tp_match / max(tp_match + fp_match, 1), "review_rate_on_negatives": neg_review / max(neg, 1),
+    }
+    for v in sorted(by_variant):
+        out[f"recall_flag[{v}]"] = by_variant_ok[v] / by_variant[v]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--queries", default=str(HERE / "queries.csv"))
+    ap.add_argument("--failures", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="timing passes over the query set")
+    ap.add_argument("--index", default=None, help="DuckDB cache path (default: in memory)")
+    args = ap.parse_args()
+    with open(args.queries, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    t0 = time.perf_counter()
+    screener = Screener(index_path=args.index)
+    t_load = time.perf_counter() - t0
+    metrics = run(screener, rows, args.failures)
+    # throughput: fresh strings each pass so the normalisation cache does not flatter the number
+    from carveout.screening.normalize import normalize
+
+    best = 0.0
+    for k in range(args.repeat):
+        normalize.cache_clear()
+        t = time.perf_counter()
+        for r in rows:
+            screener.screen(r["query"] + (" " * k), r["country"] or None, limit=1)
+        best = max(best, len(rows) / (time.perf_counter() - t))
+    print(f"list: {screener.plist.source} ({len(screener.plist):,} parties, list date {screener.list_date}); "
+          f"load+index {t_load:.2f}s; thresholds match>={T_HIGH} possible>={T_LOW}")
+    for k, v in metrics.items():
+        print(f"{k:32} {v:.4f}" if isinstance(v, float) else f"{k:32} {v}")
+    print(f"{'names_per_second':32} {best:,.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""The ``carveout`` command: classify, check, run a ledger, screen, simulate, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from carveout import api, catalogue_data
+from carveout.batch import evaluate_ledger, summary
+from carveout.io.ledger import LedgerError, atomic_write, read_ledger
+from carveout.model import ItemSpec, Transaction
+
+app = typer.Typer(help="U.S. semiconductor export controls as code.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console(width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True)
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="evaluate under the rules of this date (YYYY-MM-DD)")]
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]--as-of: {value!r} is not a date YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from None
+
+
+def _load(source: str) -> dict:
+    text = sys.stdin.read() if source == "-" else _read(source)
+    try:
+        data = yaml.safe_load(text)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        err.print(f"[red]{source}{where}: not valid JSON or YAML: {getattr(exc, 'problem', exc)}[/red]")
+        raise typer.Exit(2) from None
+    if not isinstance(data, dict):
+        err.print(f"[red]{source}: expected a mapping of fields, got {type(data).__name__}[/red]")
+        raise typer.Exit(2)
+    return data
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]{path}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _invalid(source: str, exc: ValidationError) -> None:
+    for e in exc.errors():
+        field = ".".join(str(x) for x in e["loc"]) or "(root)"
+        got = e.get("input")
+        got_text = "" if isinstance(got, dict) else f" (got {got!r})"
+        err.print(f"[red]{source}: field {field}: {e['msg']}{got_text}[/red]")
+    raise typer.Exit(2)
+
+
+@app.command()
+def classify(
+    spec: Annotated[str, typer.Argument(help="item spec file (JSON or YAML), or - for stdin")],
+    as_of: AsOf = None,
+    format: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+) -> None:
+    """Decide an item's ECCN (3A090 / 4A090 / .z / HBM) from its specs."""
+    data = _load(spec)
+    try:
+        item = ItemSpec.model_validate(data)
+    except ValidationError as exc:
+        _invalid(spec, exc)
+    c = api.classify(item, as_of=_date(as_of))
+    if format == "json":
+        console.print_json(c.model_dump_json())
+    else:
+        t = Table(title=f"{c.name or 'item'} — as of {c.as_of} (rules {c.rules_version})")
+        t.add_column("ECCN")
+        t.add_column("status")
+        t.add_column("TPP")
+        t.add_column("perf. density")
+        t.add_row(c.eccn or "—", c.status, _num(c.tpp), _num(c.performance_density))
+        console.print(t)
+        for r in c.reasons:
+            console.print(f"  • [bold]{r.citation}[/bold] ({r.rule}): {r.summary}")
+        if c.missing:
+            console.print(f"[yellow]needs_review: missing {', '.join(c.missing)}[/yellow]")
+    if c.status == "needs_review":
+        raise typer.Exit(3)
+
+
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.2f}"
+
+
+@app.command()
+def check(
+    txn: Annotated[str, typer.Argument(help="transaction file (JSON or YAML), or - for stdin")],
+    as_of: AsOf = None,
+    format: Annotated[str, typer.Option("--format", help="table | json | explain")] = "table",
+) -> None:
+    """Does this shipment need a licence, and why?"""
+    data = _load(txn)
+    try:
+        t = Transaction.model_validate(data)
+    except ValidationError as exc:
+        _invalid(txn, exc)
+    d = api.check(t, as_of=_date(as_of))
+    if format == "json":
+        console.print_json(d.model_dump_json())
+        return
+    colour = {"yes": "red", "no": "green", "needs_review": "yellow"}[d.license_required]
+    console.print(f"[bold {colour}]licence required: {d.license_required}[/bold {colour}]"
+                  f"  ECCN {d.eccn or '—'}  as of {d.as_of}  rules {d.rules_version}")
+    if d.review_policy:
+        console.print(f"review policy: {d.review_policy}")
+    if d.license_exceptions:
+        console.print(f"licence exceptions available: {', '.join(d.license_exceptions)}")
+    if d.authorization:
+        console.print(f"authorized under: {d.authorization}")
+    if d.missing:
+        console.print(f"[yellow]missing facts: {', '.join(d.missing)}[/yellow]")
+    if format == "explain":
+        console.print("\n[bold]Decision path[/bold]")
+        for i, r in enumerate(d.reasons, 1):
+            facts = ", ".join(f"{k}={v}" for k, v in r.facts.items())
+            console.print(f"{i}. [bold]{r.citation}[/bold] — {r.summary}")
+            if r.source:
+                console.print(f"   version: {r.source}")
+            if facts:
+                console.print(f"   facts used: {facts}")
+    else:
+        t = Table("rule", "citation", "summary")
+        for r in d.reasons:
+            t.add_row(r.rule, r.citation, r.summary)
+        console.print(t)
+
+
+@app.command()
+def run(
+    ledger: Annotated[str, typer.Argument(help="ledger file: .csv, .parquet or .xlsx")],
+    out: Annotated[str | None, typer.Option("--out", help="write results (.csv, .parquet, .xlsx)")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Evaluate a whole shipment ledger; every input row comes out with its verdict."""
+    try:
+        led = read_ledger(ledger)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if led.unknown_columns:
+        err.print(f"[yellow]{ledger}: columns not used by the rules (kept as is): "
+                  f"{', '.join(led.unknown_columns)}[/yellow]")
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,}/{task.total:,} rows"), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("evaluating", total=led.facts.height)
+        result = evaluate_ledger(led, as_of=_date(as_of), progress=lambda done, _: bar.update(task, completed=done))
+    _print_summary(result, ledger)
+    errors = led.errors
+    if errors.height:
+        err.print(f"[yellow]{errors.height} row(s) with input errors (kept, verdict needs_review):[/yellow]")
+        for line in errors.head(10).get_column("error").to_list():
+            err.print(f"  {line}")
+    if out:
+        atomic_write(result.drop("day", strict=False), out)
+        console.print(f"wrote {result.height:,} rows to {out}")
+
+
+def _print_summary(result: pl.DataFrame, title: str) -> None:
+    s = summary(result)
+    t = Table(title=f"{title}: {result.height:,} rows", show_footer=False)
+    for c in ("licence required", "rows", "value (USD)", "input errors"):
+        t.add_column(c, justify="right" if c != "licence required" else "left")
+    for row in s.iter_rows(named=True):
+        t.add_row(row["license_required"], f"{row['rows']:,}", f"{row['value_usd'] or 0:,.0f}", f"{row['rejected']:,}")
+    console.print(t)
+
+
+@app.command()
+def rules(as_of: AsOf = None) -> None:
+    """List the rules in force on a date with their citations."""
+    from carveout.rules.registry import all_rules
+
+    day = _date(as_of) or date.today()
+    t = Table("id", "stage", "citation", "in force", "summary", title=f"Rules in force on {day}")
+    for r in all_rules():
+        if r.active(day):
+            enforced, why = r.enforced_on(day)
+            span = f"{r.effective or '…'} → {r.until or '…'}" + ("" if enforced else " (not enforced)")
+            t.add_row(r.id, r.stage, r.cite, span, r.summary)
+    console.print(t)
+
+
+@app.command("verify-rules")
+def verify_rules() -> None:
+    """Prove, per rule version, that classification neither overlaps nor leaves a gap on the grid."""
+    from carveout.rules.checks import verify_classification
+
+    report = verify_classification()
+    t = Table("version from", "items checked", "overlaps", "gaps")
+    for row in report:
+        t.add_row(str(row["from"]), f"{row['items']:,}", str(row["overlaps"]), str(row["gaps"]))
+    console.print(t)
+    if any(r["overlaps"] or r["gaps"] for r in report):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: Annotated[str, typer.Option("--out", help="folder for results and the report")] = "out",
+) -> None:
+    """The main job on the embedded data: classify the chip catalogue, run the example ledger,
+    summarise the policy scenarios and write the report."""
+    cat = catalogue_data.chips()
+    for day in (date.today(), date(2023, 1, 1)):
+        res = api.evaluate(cat, as_of=day, screen=False)
+        t = Table(title=f"Embedded chip catalogue classified as of {day} (rules {res['rules_version'][0]})")
+        for c in ("item", "kind", "TPP", "PD", "datacenter", "ECCN", "reported"):
+            t.add_column(c)
+        for r in res.iter_rows(named=True):
+            t.add_row(r["item_name"], r["item_kind"], _num(r["tpp"]), _num(r["performance_density"]),
+                      str(r["marketed_for_datacenter"]), r["eccn"] or "needs_review",
+                      r.get("reported_classification") or "")
+        console.print(t)
+    ledger_path = catalogue_data.example_ledger_path()
+    if ledger_path.exists():
+        led = read_ledger(ledger_path)
+        result = evaluate_ledger(led)
+        _print_summary(result, "Embedded example ledger (synthetic, see data/ledger_example.README.md)")
+        Path(out).mkdir(parents=True, exist_ok=True)
+        atomic_write(result.drop("day", strict=False), Path(out) / "ledger_results.parquet")
+    try:
+        from carveout import scenarios
+        console.print(scenarios.summary_table(ledger_path))
+        from carveout.report import write_report
+        path = write_report(Path(out) / "report.html", ledger_path, None)
+        console.print(f"report written to {path}")
+    except ImportError:
+        pass
+
+
+def _mount() -> None:
+    """Sub-commands that live beside the parts they drive."""
+    try:
+        from carveout.screening import cli as screening_cli
+        app.command("screen")(screening_cli.screen_command)
+        app.add_typer(screening_cli.lists_app, name="lists", help="Restricted-party lists.")
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from carveout.scenarios import cli as scenario_cli
+        app.add_typer(scenario_cli.app, name="scenario", help="Policy scenarios, diff and frontier.")
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from carveout.service import cli as service_cli
+        for cmd in service_cli.app.registered_commands:
+            app.registered_commands.append(cmd)
+        for grp in service_cli.app.registered_groups:
+            app.registered_groups.append(grp)
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from carveout.report import report_command
+        app.command("report")(report_command)
+    except (ImportError, AttributeError):
+        pass
+
+
+_mount()
+_ = json

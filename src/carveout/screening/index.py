@@ -1,0 +1,241 @@
+"""Blocking index over listed names, and its DuckDB cache.
+
+A query must be compared with a handful of listed names, not 80,000. Every listed name (and alias, and useful
+variant) is filed under its normalised tokens, their metaphone codes, 4-letter prefixes and joined neighbour
+pairs ("hua wei" -> "huawei"); a query collects names sharing rare keys, weighted by inverse frequency.
+
+The normalised names are cached in an embedded DuckDB file keyed by the list's content hash, so the
+normalisation cost is paid once per list version.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import jellyfish
+import polars as pl
+
+from .loaders import PARTY_SCHEMA, PartyList
+from .normalize import WEAK_TOKENS, name_variants, normalize
+
+INDEX_VERSION = "3"
+MAX_POSTING = 4000  # keys filed under more names than this carry no identity (e.g. "technology")
+
+
+def default_index_path() -> Path:
+    """$CARVEOUT_SCREENING_DB, else $XDG_CACHE_HOME/carveout/screening.duckdb (~/.cache/... by default)."""
+    env = os.environ.get("CARVEOUT_SCREENING_DB")
+    if env:
+        return Path(env).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "carveout" / "screening.duckdb"
+
+
+def index_path_beside(db: str | Path) -> Path:
+    """Cache beside a user's --db file: ledger.duckdb -> ledger.screening.duckdb."""
+    p = Path(db)
+    return p.with_name(p.stem + ".screening.duckdb")
+
+
+def metaphone(tok: str) -> str:
+    return jellyfish.metaphone(tok) if len(tok) >= 3 and tok.isalpha() else ""
+
+
+def blocking_keys(tokens: Iterable[str]) -> set[str]:
+    toks = list(tokens)
+    keys: set[str] = set()
+    for i, t in enumerate(toks):
+        keys.add(t)
+        m = metaphone(t)
+        if m:
+            keys.add("m:" + m)
+        if len(t) >= 5:
+            keys.add("p:" + t[:4])
+        if i + 1 < len(toks):
+            keys.add(t + toks[i + 1])
+    return keys
+
+
+@dataclass
+class NameIndex:
+    """Listed names (one row per name variant) and the postings that block queries onto them."""
+
+    party_idx: list[int]
+    texts: list[str]
+    tokens: list[tuple[str, ...]]
+    prior: list[float]
+    is_alias: list[bool]
+    postings: dict[str, list[int]] = field(default_factory=dict)
+    key_idf: dict[str, float] = field(default_factory=dict)
+    token_idf: dict[str, float] = field(default_factory=dict)
+    exact: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def finish(self) -> NameIndex:
+        """Derive postings and weights from the per-name rows (cheap; not cached)."""
+        postings: dict[str, list[int]] = {}
+        tok_df: dict[str, int] = {}
+        exact: dict[tuple[str, ...], list[int]] = {}
+        for nid, toks in enumerate(self.tokens):
+            exact.setdefault(toks, []).append(nid)
+            for k in blocking_keys(toks):
+                postings.setdefault(k, []).append(nid)
+            for t in set(toks):
+                tok_df[t] = tok_df.get(t, 0) + 1
+        n = max(len(self.tokens), 1)
+        self.postings = postings
+        self.exact = exact
+        self.key_idf = {k: math.log(n / len(v)) for k, v in postings.items()}
+        self.token_idf = {t: max(0.5, math.log(n / df)) for t, df in tok_df.items()}
+        for t in WEAK_TOKENS:
+            if t in self.token_idf:
+                self.token_idf[t] *= 0.3
+        return self
+
+    def idf(self, tok: str) -> float:
+        return self.token_idf.get(tok, math.log(max(len(self.tokens), 2)))
+
+    def candidates(self, tokens: tuple[str, ...], k: int = 40) -> list[int]:
+        """Name ids sharing the rarest blocking keys with the query, best first."""
+        keys = [key for key in blocking_keys(tokens) if key in self.postings]
+        usable = [key for key in keys if len(self.postings[key]) <= MAX_POSTING]
+        if not usable and keys:
+            usable = [min(keys, key=lambda x: len(self.postings[x]))]
+        acc: dict[int, float] = {}
+        for key in usable:
+            w = self.key_idf[key]
+            get = acc.get
+            for nid in self.postings[key]:
+                acc[nid] = get(nid, 0.0) + w
+        for nid in self.exact.get(tokens, ()):
+            acc[nid] = acc.get(nid, 0.0) + 100.0
+        if len(acc) <= k:
+            return sorted(acc, key=acc.__getitem__, reverse=True)
+        return [nid for nid, _ in heapq.nlargest(k, acc.items(), key=lambda kv: kv[1])]
+
+
+def build_index(parties: pl.DataFrame) -> NameIndex:
+    party_idx: list[int] = []
+    texts: list[str] = []
+    tokens: list[tuple[str, ...]] = []
+    prior: list[float] = []
+    is_alias: list[bool] = []
+    for pi, (name, aliases) in enumerate(zip(parties["name"].to_list(), parties["aliases"].to_list(), strict=True)):
+        seen: set[tuple[str, ...]] = set()
+        forms = [(v, p, False) for v, p in name_variants(name)]
+        for alias in aliases or []:
+            forms += [(v, p * 0.99, True) for v, p in name_variants(alias)]
+        for text, p, alias in forms:
+            toks = normalize(text)
+            if not toks or toks in seen:
+                continue
+            seen.add(toks)
+            party_idx.append(pi)
+            texts.append(text)
+            tokens.append(toks)
+            prior.append(p)
+            is_alias.append(alias)
+    return NameIndex(party_idx, texts, tokens, prior, is_alias).finish()
+
+
+# ------------------------------------------------------------------------------------------- DuckDB cache
+
+
+@dataclass
+class CachedList:
+    plist: PartyList
+    index: NameIndex
+    from_cache: bool
+
+
+def _table_suffix(content_hash: str) -> str:
+    return content_hash[:16] + "_v" + INDEX_VERSION
+
+
+def load_or_build(plist_loader, content_hash: str, path: Path | None) -> CachedList:
+    """Return parties and index for a list version, from the cache when the content hash is known.
+
+    `plist_loader` is only called on a cache miss. A cache that cannot be opened (read-only disk, another
+    process holding the lock) is not an error: the index is built in memory and the reason is noted.
+    """
+    suffix = _table_suffix(content_hash)
+    con = None
+    note = None
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(path))
+        except (duckdb.Error, OSError) as exc:
+            note = f"screening cache {path} unavailable ({exc.__class__.__name__}); index built in memory"
+    try:
+        if con is not None:
+            con.execute("create table if not exists list_versions (content_hash varchar primary key, "
+                        "list_date date, list_date_basis varchar, source varchar, format varchar, "
+                        "built_at timestamp, index_version varchar)")
+            row = con.execute("select list_date, list_date_basis, source, format from list_versions "
+                              "where content_hash = ? and index_version = ?", [content_hash, INDEX_VERSION]).fetchone()
+            if row is not None:
+                parties = con.execute(f"select * from parties_{suffix} order by rowid").pl()
+                parties = parties.select(list(PARTY_SCHEMA)).cast(PARTY_SCHEMA)
+                names = con.execute(f"select * from names_{suffix} order by name_id").arrow()
+                index = NameIndex(
+                    party_idx=names.column("party_idx").to_pylist(),
+                    texts=names.column("text").to_pylist(),
+                    tokens=[tuple(t) for t in names.column("tokens").to_pylist()],
+                    prior=names.column("prior").to_pylist(),
+                    is_alias=names.column("is_alias").to_pylist(),
+                ).finish()
+                plist = PartyList(parties=parties, list_date=row[0], source=row[2], format=row[3],
+                                  content_hash=content_hash, list_date_basis=row[1])
+                return CachedList(plist, index, True)
+        plist = plist_loader()
+        index = build_index(plist.parties)
+        if note:
+            plist.notes.append(note)
+        if con is not None:
+            _store(con, plist, index, suffix)
+        return CachedList(plist, index, False)
+    finally:
+        if con is not None:
+            con.close()
+
+
+def _store(con: duckdb.DuckDBPyConnection, plist: PartyList, index: NameIndex, suffix: str) -> None:
+    names = pl.DataFrame({
+        "name_id": list(range(len(index))),
+        "party_idx": index.party_idx,
+        "text": index.texts,
+        "tokens": [list(t) for t in index.tokens],
+        "prior": index.prior,
+        "is_alias": index.is_alias,
+    }, schema={"name_id": pl.Int32, "party_idx": pl.Int32, "text": pl.String, "tokens": pl.List(pl.String),
+               "prior": pl.Float64, "is_alias": pl.Boolean})
+    parties = plist.parties
+    con.execute("begin")
+    con.execute(f"create or replace table parties_{suffix} as select * from parties")
+    con.execute(f"create or replace table names_{suffix} as select * from names")
+    con.execute("delete from list_versions where content_hash = ?", [plist.content_hash])
+    con.execute("insert into list_versions values (?, ?, ?, ?, ?, now(), ?)",
+                [plist.content_hash, plist.list_date, plist.list_date_basis, plist.source, plist.format,
+                 INDEX_VERSION])
+    # keep the three most recent list versions; older ones are only disk
+    old = con.execute("select content_hash, index_version from list_versions order by built_at desc offset 3").fetchall()
+    for h, v in old:
+        s = h[:16] + "_v" + v
+        con.execute(f"drop table if exists parties_{s}")
+        con.execute(f"drop table if exists names_{s}")
+        con.execute("delete from list_versions where content_hash = ?", [h])
+    con.execute("commit")
+
+
+def list_date_of(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -1,0 +1,136 @@
+"""The FastAPI application: REST API under /v1, the web UI at /, one store and one job runner per process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from carveout.service.errors import ApiError, BodyLimitMiddleware, field_of
+from carveout.service.runner import JobRunner
+from carveout.store import Store
+
+log = logging.getLogger("carveout.service")
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+@dataclass
+class Settings:
+    db: Path | None = None
+    no_auth: bool = False
+    max_body_bytes: int = 1 << 20  # JSON requests
+    max_upload_bytes: int = 64 << 20  # ledger uploads
+    max_ledger_rows: int = 250_000
+    chunk_rows: int = 1000
+    chunk_pause: float = 0.0
+    upload_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Settings from CARVEOUT_* variables (how ``carveout serve`` hands them to uvicorn workers)."""
+        env = os.environ
+
+        def num(name: str, default: float, kind=int):
+            v = env.get(name)
+            return kind(v) if v not in (None, "") else default
+
+        return cls(
+            db=Path(env["CARVEOUT_DB"]) if env.get("CARVEOUT_DB") else None,
+            no_auth=env.get("CARVEOUT_NO_AUTH", "") in ("1", "true", "yes"),
+            max_body_bytes=num("CARVEOUT_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_upload_bytes=num("CARVEOUT_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            max_ledger_rows=num("CARVEOUT_MAX_LEDGER_ROWS", cls.max_ledger_rows),
+            chunk_rows=num("CARVEOUT_CHUNK_ROWS", cls.chunk_rows),
+            chunk_pause=num("CARVEOUT_CHUNK_PAUSE", cls.chunk_pause, float),
+        )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store = Store(settings.db)
+        app.state.store = store
+        app.state.upload_dir = settings.upload_dir or store.path.parent / "uploads"
+        app.state.upload_dir.mkdir(parents=True, exist_ok=True)
+        app.state.runner = JobRunner(store, settings.chunk_rows, settings.chunk_pause)
+        app.state.runner.start()
+        if settings.no_auth:
+            log.warning("carveout serve --no-auth: every request is trusted; do not expose this server")
+        try:
+            yield
+        finally:
+            app.state.runner.stop()
+            store.close()
+
+    app = FastAPI(
+        title="carveout",
+        version=_version(),
+        summary="U.S. semiconductor export controls as code: classify, check, screen, simulate, audit.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessions = {}  # session token -> key id (in memory: a restart logs the UI out)
+    app.state.session_secret = secrets.token_hex(16)
+
+    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes,
+                       upload_limit=settings.max_upload_bytes, upload_paths=("/v1/batch",))
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        if exc.status == 401 and not request.url.path.startswith("/v1") and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errs = exc.errors()
+        items = [{"field": field_of(e.get("loc", ())), "message": e.get("msg", "invalid"),
+                  "type": e.get("type", "value_error")} for e in errs]
+        first = items[0] if items else {"field": None, "message": "invalid request"}
+        return JSONResponse(
+            {"error": "validation_error", "field": first["field"],
+             "message": f"{first['field'] or 'request'}: {first['message']}", "errors": items[:50]},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        names = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 401: "unauthorized"}
+        return JSONResponse({"error": names.get(exc.status_code, "http_error"), "message": str(exc.detail),
+                             "field": getattr(exc, "field", None)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        ref = secrets.token_hex(6)
+        log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
+        return JSONResponse({"error": "internal_error", "field": None,
+                             "message": f"internal error (reference {ref}); the server log has the details"},
+                            status_code=500)
+
+    from carveout.service import routes_api, routes_ui
+
+    app.include_router(routes_api.router)
+    app.include_router(routes_ui.router)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    return app
+
+
+def _version() -> str:
+    from carveout import __version__
+
+    return __version__

@@ -1,0 +1,241 @@
+"""Determinations in and out of the store: single checks, batch jobs in chunks, and re-running a record.
+
+A batch job reads the uploaded ledger once, then evaluates and stores it chunk by chunk; each chunk is
+one transaction (verdicts, audit links, progress), so progress is exactly what is durable. Jobs left
+``queued`` or ``running`` by a killed server resume on the next start from the first row not yet stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import traceback
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import carveout
+from carveout import engine
+from carveout.facts import SCHEMA
+from carveout.model import Determination, Transaction
+from carveout.service import features
+from carveout.store import Outcome, Store, canonical, now
+
+log = logging.getLogger("carveout.service")
+
+FACT_COLUMNS = [c for c in SCHEMA if c != "row"]
+
+
+# ---------- single check ----------
+def check_and_store(store: Store, txn: Transaction, as_of: date | None = None) -> tuple[Determination, int]:
+    det = carveout.check(txn, as_of=as_of)
+    inputs = {"transaction": txn.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+              "as_of": as_of.isoformat() if as_of else None}
+    run_id = store.create_run("check", status="done", total_rows=1)
+    out = Outcome(
+        row_no=1, input_kind="transaction", inputs=inputs, license_required=det.license_required,
+        eccn=det.eccn, classification=det.classification, reasons=[r.rule for r in det.reasons],
+        missing=det.missing, license_exceptions=det.license_exceptions, authorization=det.authorization,
+        review_policy=det.review_policy, rules_version=det.rules_version, as_of=inputs["as_of"],
+    )
+    (det_id,) = store.append(run_id, [out], progress={"done_rows": 1, "finished_at": now()})
+    return det, det_id
+
+
+# ---------- facts rows <-> transactions ----------
+_ITEM = {"item_name": "name", "item_kind": "kind", "eccn_declared": "eccn", "base_eccn": "base_eccn",
+         "tpp": "tpp", "mac_tops": "mac_tops", "bit_length": "bit_length", "die_area_mm2": "die_area_mm2",
+         "marketed_for_datacenter": "marketed_for_datacenter", "interconnect_gb_s": "interconnect_gb_s",
+         "memory_bandwidth_density_gb_s_mm2": "memory_bandwidth_density_gb_s_mm2",
+         "memory_bandwidth_gb_s": "memory_bandwidth_gb_s"}
+_ORIGIN = ("us_origin", "us_controlled_content_pct", "direct_product_of_us_technology",
+           "produced_by_us_origin_plant", "contains_us_ic")
+_END_USER = {"end_user_name": "name", "end_user_country": "country", "end_user_hq_country": "headquarters_country",
+             "end_user_listed": "listed", "entity_list_footnote": "entity_list_footnote"}
+_TOP = ("date", "exporter", "exporter_hq_country", "ship_from", "transaction_type", "destination", "end_use",
+        "facility_id", "value_usd", "quantity", "is_informed", "red_flag", "us_person_support", "licence_on_file")
+
+
+def transaction_from_facts(facts: dict[str, Any]) -> Transaction | None:
+    """The Transaction whose ``facts()`` are these facts, or None when they cannot be expressed as one."""
+    known = set(_ITEM) | set(_ORIGIN) | set(_END_USER) | set(_TOP)
+    if any(k not in known for k, v in facts.items() if v is not None):
+        return None  # e.g. a ledger that gives performance_density directly
+    item = {v: facts.get(k) for k, v in _ITEM.items() if facts.get(k) is not None}
+    if isinstance(item.get("kind"), str):
+        item["kind"] = item["kind"].strip().lower()
+    if isinstance(item.get("bit_length"), float) and item["bit_length"].is_integer():
+        item["bit_length"] = int(item["bit_length"])
+    data: dict[str, Any] = {k: facts[k] for k in _TOP if facts.get(k) is not None}
+    data["item"] = item
+    data["origin"] = {k: facts[k] for k in _ORIGIN if facts.get(k) is not None}
+    data["end_user"] = {v: facts[k] for k, v in _END_USER.items() if facts.get(k) is not None}
+    for k in ("destination", "ship_from", "exporter_hq_country"):
+        if isinstance(data.get(k), str):
+            data[k] = data[k].upper()
+    for k in ("country", "headquarters_country"):
+        if isinstance(data["end_user"].get(k), str):
+            data["end_user"][k] = data["end_user"][k].upper()
+    try:
+        return Transaction.model_validate(data)
+    except ValueError:
+        return None
+
+
+def outcomes_from_frame(facts: pl.DataFrame, result: pl.DataFrame) -> list[Outcome]:
+    cols = [c for c in FACT_COLUMNS if c in facts.columns]
+    inputs = facts.select(cols).to_dicts()
+    res = result.select("row", "license_required", "eccn", "classification",
+                        pl.col("reasons").cast(pl.List(pl.String)), "missing", "license_exceptions",
+                        "authorization", "review_policy", "rules_version").to_dicts()
+    out = []
+    for inp, r in zip(inputs, res, strict=True):
+        out.append(Outcome(
+            row_no=int(r["row"]), input_kind="facts",
+            inputs={"facts": {k: v for k, v in inp.items() if v is not None}, "as_of": None},
+            license_required=r["license_required"], eccn=r["eccn"], classification=r["classification"],
+            reasons=list(r["reasons"] or []), missing=list(r["missing"] or []),
+            license_exceptions=list(r["license_exceptions"] or []), authorization=r["authorization"],
+            review_policy=r["review_policy"], rules_version=r["rules_version"],
+        ))
+    return out
+
+
+# ---------- reproduce ----------
+def reproduce(store: Store, det_id: int) -> dict[str, Any] | None:
+    """Re-run ``carveout.check`` on a stored determination's inputs and compare with what was stored."""
+    d = store.determination(det_id)
+    if d is None:
+        return None
+    inp = d["inputs"]
+    as_of = date.fromisoformat(inp["as_of"]) if inp.get("as_of") else None
+    how = "carveout.check"
+    ruleset = None
+    if d["scenario"] not in (None, "baseline"):
+        return {"determination": _public(d), "reproduced": None, "same_answer": None,
+                "note": f"scenario {d['scenario']!r} cannot be rebuilt from the store; re-run the scenario file"}
+    if d["input_kind"] == "transaction":
+        txn = Transaction.model_validate(inp["transaction"])
+    else:
+        txn = transaction_from_facts(_typed_facts(inp["facts"]))
+    if txn is not None:
+        now_det = carveout.check(txn, as_of=as_of, ruleset=ruleset)
+        again = {"license_required": now_det.license_required, "eccn": now_det.eccn,
+                 "reasons": [r.rule for r in now_det.reasons], "rules_version": now_det.rules_version,
+                 "explained": [r.model_dump(mode="json") for r in now_det.reasons]}
+    else:  # facts a Transaction cannot carry: the same evaluation on the one stored row
+        how = "carveout.evaluate (one row)"
+        frame = carveout.api.frame_of([_typed_facts(inp["facts"])])
+        row = engine.evaluate(frame, as_of=as_of).row(0, named=True)
+        again = {"license_required": row["license_required"], "eccn": row["eccn"],
+                 "reasons": [str(r) for r in row["reasons"]], "rules_version": row["rules_version"],
+                 "explained": [r.model_dump(mode="json") for r in
+                               carveout.api.explain_reasons(list(row["reasons"]), row, row["rules_date"])]}
+    same = (again["license_required"] == d["license_required"] and again["eccn"] == d["eccn"]
+            and again["reasons"] == list(d["reasons"] or []))
+    return {
+        "determination": _public(d),
+        "reproduced": again,
+        "method": how,
+        "same_answer": same,
+        "rules_version_changed": again["rules_version"] != d["rules_version"],
+    }
+
+
+def _typed_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    out = dict(facts)
+    if isinstance(out.get("date"), str):
+        out["date"] = date.fromisoformat(out["date"])
+    return out
+
+
+def _public(d: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "run_id", "row_no", "input_kind", "inputs", "license_required", "eccn", "classification",
+            "reasons", "missing", "license_exceptions", "authorization", "review_policy", "rules_version",
+            "scenario", "created_at", "audit")
+    return {k: d.get(k) for k in keys}
+
+
+# ---------- batch jobs ----------
+class JobRunner:
+    """One background thread processing queued batch jobs in order, chunk by chunk."""
+
+    def __init__(self, store: Store, chunk_rows: int = 1000, chunk_pause: float = 0.0):
+        self.store = store
+        self.chunk_rows = max(1, chunk_rows)
+        self.chunk_pause = chunk_pause  # seconds between chunks (tests use it to catch a job mid-way)
+        self.q: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._loop, name="carveout-jobs", daemon=True)
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        for r in self.store.runs(status=("queued", "running"), kind="batch"):
+            log.info("resuming batch %s at row %s", r["id"], r["done_rows"])
+            self.q.put(r["id"])
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.q.put(None)
+        self.thread.join(timeout=10)
+
+    def submit(self, run_id: str) -> None:
+        self.q.put(run_id)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            run_id = self.q.get()
+            if run_id is None:
+                return
+            try:
+                self._process(run_id)
+            except Exception as e:  # a job failure is the job's, not the server's
+                log.error("batch %s failed:\n%s", run_id, traceback.format_exc())
+                self.store.update_run(run_id, status="failed", finished_at=now(),
+                                      message=f"{type(e).__name__}: processing failed; see server log")
+
+    def _process(self, run_id: str) -> None:
+        run = self.store.run(run_id)
+        if run is None or not run["upload_path"]:
+            return
+        path = Path(run["upload_path"])
+        if not path.exists():
+            self.store.update_run(run_id, status="failed", message="uploaded file is gone", finished_at=now())
+            return
+        facts, errors = features.read_ledger(path)
+        err_list = errors.head(1000).to_dicts() if errors is not None and errors.height else []
+        done = self.store.run_rows(run_id)  # what is already durable (resume after a kill)
+        self.store.update_run(run_id, status="running", total_rows=facts.height, done_rows=done,
+                              errors=err_list)
+        as_of = date.fromisoformat(run["as_of"]) if run["as_of"] else None
+        if "row" not in facts.columns:
+            facts = facts.with_row_index("row", offset=1)
+        for start in range(done, facts.height, self.chunk_rows):
+            if self._stop.is_set():
+                return
+            chunk = facts.slice(start, self.chunk_rows)
+            result = engine.evaluate(chunk, as_of=as_of)
+            outs = outcomes_from_frame(chunk, result)
+            if as_of:
+                for o in outs:
+                    o.inputs["as_of"] = as_of.isoformat()
+                    o.as_of = as_of.isoformat()
+            self.store.append(run_id, outs, scenario=run["scenario"],
+                              progress={"done_rows": start + chunk.height})
+            if self.chunk_pause:
+                self._stop.wait(self.chunk_pause)
+        self.store.update_run(run_id, status="done", finished_at=now(), done_rows=facts.height)
+
+
+def summary_of(store: Store, run_id: str) -> dict[str, Any]:
+    rows = store.summary(run_id)
+    by_verdict: dict[str, int] = {}
+    for r in rows:
+        by_verdict[r["license_required"]] = by_verdict.get(r["license_required"], 0) + r["n"]
+    return {"by_verdict": by_verdict, "by_destination": rows}
+
+
+_ = canonical
