@@ -1,4 +1,4 @@
-"""Recall, precision and throughput of carveout.screening on eval/screening/queries.csv, against the full list.
+"""Recall, precision and throughput of carveout.screening on eval/screening/queries.csv (full list).
 
     python eval/screening/evaluate.py [--queries eval/screening/queries.csv] [--failures] [--repeat 3]
 
@@ -45,19 +45,26 @@ def run(screener: Screener, rows: list[dict[str, str]], show_failures: bool = Fa
             by_variant_ok[r["variant"]] += flagged
             if show_failures and not (res.status == "match" and correct):
                 m = res.matches[0] if res.matches else None
-                print(f"  MISS[{r['variant']}] {r['query']!r} ({r['country']}) -> {res.status} {res.score:.3f} "
-                      f"{m.name[:50] if m else None!r}  want {r['source_name']!r}")
+                print(
+                    f"  MISS[{r['variant']}] {r['query']!r} ({r['country']}) -> {res.status} {res.score:.3f} "
+                    f"{m.name[:50] if m else None!r}  want {r['source_name']!r}"
+                )
         else:
             neg += 1
             neg_review += res.status == "possible"
             if show_failures and res.status != "clear":
                 m = res.matches[0]
-                print(f"  FLAG[{r['variant']}] {r['query']!r} -> {res.status} {res.score:.3f} {m.name[:60]!r} "
-                      f"[{m.explanation[:80]}]")
+                print(
+                    f"  FLAG[{r['variant']}] {r['query']!r} -> {res.status} {res.score:.3f} {m.name[:60]!r} "
+                    f"[{m.explanation[:80]}]"
+                )
     out = {
-        "positives": pos, "negatives": neg,
-        "recall_flag": pos_flag / max(pos, 1), "recall_match": pos_match / max(pos, 1),
-        "precision": tp_match / max(tp_match + fp_match, 1), "review_rate_on_negatives": neg_review / max(neg, 1),
+        "positives": pos,
+        "negatives": neg,
+        "recall_flag": pos_flag / max(pos, 1),
+        "recall_match": pos_match / max(pos, 1),
+        "precision": tp_match / max(tp_match + fp_match, 1),
+        "review_rate_on_negatives": neg_review / max(neg, 1),
     }
     for v in sorted(by_variant):
         out[f"recall_flag[{v}]"] = by_variant_ok[v] / by_variant[v]
@@ -87,8 +94,10 @@ def main() -> None:
         for r in rows:
             screener.screen(r["query"] + (" " * k), r["country"] or None, limit=1)
         best = max(best, len(rows) / (time.perf_counter() - t))
-    print(f"list: {screener.plist.source} ({len(screener.plist):,} parties, list date {screener.list_date}); "
-          f"load+index {t_load:.2f}s; thresholds match>={T_HIGH} possible>={T_LOW}")
+    print(
+        f"list: {screener.plist.source} ({len(screener.plist):,} parties, list date {screener.list_date}); "
+        f"load+index {t_load:.2f}s; thresholds match>={T_HIGH} possible>={T_LOW}"
+    )
     for k, v in metrics.items():
         print(f"{k:32} {v:.4f}" if isinstance(v, float) else f"{k:32} {v}")
     print(f"{'names_per_second':32} {best:,.0f}")

@@ -19,6 +19,7 @@ def evaluate_ledger(
     ruleset: RuleSet | None = None,
     progress: Callable[[int, int], None] | None = None,
     chunk: int = CHUNK,
+    screen: bool = True,
 ) -> pl.DataFrame:
     """Rows out = rows in, in input order; a row with an input error is never cleared."""
     frame = ledger.facts
@@ -27,7 +28,7 @@ def evaluate_ledger(
     for start in range(0, max(total, 1), chunk):
         part = frame.slice(start, chunk).with_columns(row=pl.int_range(start, start + min(chunk, total - start),
                                                                         dtype=pl.UInt32))
-        parts.append(evaluate(part, as_of=as_of, ruleset=ruleset))
+        parts.append(evaluate(part, as_of=as_of, ruleset=ruleset, screen=screen))
         if progress:
             progress(min(start + chunk, total), total)
     out = pl.concat(parts, how="vertical_relaxed") if parts else frame

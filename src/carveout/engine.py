@@ -326,9 +326,38 @@ def evaluate(
 
 
 def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
-    """Fill ``end_user_listed``/footnote from the restricted-party lists where the caller did not."""
-    try:
-        from carveout.screening.link import link_end_users
-    except ImportError:  # screening not installed: the listed fact stays unknown (fails closed)
+    """Fill ``end_user_listed``/footnote from the restricted-party lists where the caller did not say.
+
+    An Entity List match listed on or before the shipment date sets listed (with its footnote); a match
+    on another list, or a grey-zone score, leaves the fact unknown so the row needs review; a clear
+    result sets listed False. The match itself travels in ``screen_*`` columns for the reasons.
+    """
+    todo = pl.col("end_user_listed").is_null() & pl.col("end_user_name").is_not_null()
+    if f.height == 0 or not f.select(todo.any()).item():
         return f
-    return link_end_users(f)
+    try:
+        from carveout.screening import screen_frame
+    except ImportError:  # screening unavailable: the listed fact stays unknown (fails closed)
+        return f
+    parties = (f.filter(todo).select(name=pl.col("end_user_name"), country=pl.col("end_user_country"))
+               .unique(maintain_order=True))
+    hits = screen_frame(parties).select(
+        end_user_name=pl.col("name"), end_user_country=pl.col("country"),
+        screen_status=pl.col("screen_status"), screen_list=pl.col("screen_list"),
+        screen_party=pl.col("screen_party"), screen_score=pl.col("screen_score"),
+        _fn=pl.col("el_footnote").cast(pl.Int8), _since=pl.col("listed_since"), list_date=pl.col("list_date"),
+    )
+    f = f.join(hits, on=["end_user_name", "end_user_country"], how="left", nulls_equal=True,
+               maintain_order="left", suffix="_scr")
+    on_el = (pl.col("screen_status") == "match") & (pl.col("screen_list") == "EL")
+    listed_then = on_el & (pl.col("_since").is_null() | (pl.col("_since") <= pl.coalesce("date", pl.lit(date.today()))))
+    listed = (pl.when(~todo).then(pl.col("end_user_listed"))
+              .when(listed_then).then(True)
+              .when(on_el).then(False)  # listed only after this shipment's date
+              .when(pl.col("screen_status") == "clear").then(False)
+              .otherwise(None))
+    footnote = (pl.when(~todo).then(pl.col("entity_list_footnote"))
+                .when(listed_then).then(pl.coalesce(pl.col("_fn"), pl.lit(0, pl.Int8)))
+                .when(pl.col("screen_status") == "clear").then(pl.lit(0, pl.Int8))
+                .otherwise(pl.col("entity_list_footnote")))
+    return f.with_columns(end_user_listed=listed, entity_list_footnote=footnote).drop("_fn", "_since")

@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS determinations (
     reasons VARCHAR[],
     missing VARCHAR[],
     license_exceptions VARCHAR[],
-    authorization VARCHAR,
+    authorization_used VARCHAR,
     review_policy VARCHAR,
     rules_version VARCHAR,
     scenario VARCHAR,
@@ -278,7 +278,7 @@ class Store:
                     "id": seq, "run_id": run_id, "row_no": int(o.row_no), "input_kind": o.input_kind,
                     "inputs": text, "as_of": o.as_of, "license_required": o.license_required, "eccn": o.eccn,
                     "classification": o.classification, "reasons": list(o.reasons), "missing": list(o.missing),
-                    "license_exceptions": list(o.license_exceptions), "authorization": o.authorization,
+                    "license_exceptions": list(o.license_exceptions), "authorization_used": o.authorization,
                     "review_policy": o.review_policy, "rules_version": o.rules_version, "scenario": scenario,
                     "created_at": created,
                 })
@@ -288,7 +288,7 @@ class Store:
                 "id": pl.Int64, "run_id": pl.String, "row_no": pl.Int64, "input_kind": pl.String,
                 "inputs": pl.String, "as_of": pl.String, "license_required": pl.String, "eccn": pl.String,
                 "classification": pl.String, "reasons": lst, "missing": lst, "license_exceptions": lst,
-                "authorization": pl.String, "review_policy": pl.String, "rules_version": pl.String,
+                "authorization_used": pl.String, "review_policy": pl.String, "rules_version": pl.String,
                 "scenario": pl.String, "created_at": pl.String})
             aud = pl.DataFrame(audit_rows, schema={
                 "seq": pl.Int64, "created_at": pl.String, "run_id": pl.String, "row_no": pl.Int64,
@@ -332,15 +332,16 @@ class Store:
     def results_frame(self, run_id: str) -> pl.DataFrame:
         """A batch's verdicts in row order (inputs as JSON text, reason ids as lists)."""
         with self.lock:
-            tbl = self.con.execute(
+            tbl = self.con.sql(
                 "SELECT row_no AS row, id AS audit_id, license_required, eccn, classification, reasons, missing,"
-                " license_exceptions, authorization, review_policy, rules_version, scenario, inputs"
-                " FROM determinations WHERE run_id = ? ORDER BY row_no", [run_id]).to_arrow_table()
+                " license_exceptions, authorization_used AS \"authorization\", review_policy, rules_version, scenario, inputs"
+                " FROM determinations WHERE run_id = ? ORDER BY row_no", params=[run_id]).to_arrow_table()
         return pl.from_arrow(tbl)  # type: ignore[return-value]
 
     def summary(self, run_id: str) -> list[dict[str, Any]]:
         return self._rows(
-            "SELECT license_required, coalesce(json_extract_string(inputs, '$.destination'), '?') AS destination,"
+            "SELECT license_required, coalesce(json_extract_string(inputs, '$.facts.destination'),"
+            " json_extract_string(inputs, '$.transaction.destination'), '?') AS destination,"
             " count(*) AS n FROM determinations WHERE run_id = ? GROUP BY ALL ORDER BY ALL", [run_id])
 
     def _audit_pages(self, page: int = 50_000) -> Iterator[list[tuple]]:

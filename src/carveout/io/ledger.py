@@ -56,7 +56,7 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, Callable[[pl.Expr], pl.Expr]]:
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             raw = pl.read_csv(path, infer_schema=False, separator="\t" if suffix == ".tsv" else ",",
-                              truncate_ragged_lines=False, missing_utf8_is_empty_string=False)
+                              truncate_ragged_lines=False)
             return raw, lambda i: pl.format("{} line {}", pl.lit(str(path)), i + 2)
         if suffix in (".parquet", ".pq"):
             raw = pl.read_parquet(path)
@@ -120,9 +120,9 @@ def parse_frame(raw: pl.DataFrame, where: Callable[[pl.Expr], pl.Expr] | None = 
         else:
             parsed = r
         exprs.append(parsed.alias(name))
-    out = raw.with_columns(exprs)
     err = pl.concat_str(checks, separator="; ", ignore_nulls=True) if checks else pl.lit(None, pl.String)
-    out = out.with_columns(line=where(pl.col("_i")), error=err.replace("", None))
+    # Errors are read from the raw text, in the same pass that replaces it with typed values.
+    out = raw.with_columns(*exprs, line=where(pl.col("_i")), error=err.replace("", None))
     out = out.with_columns(
         error=pl.when(pl.col("error").is_not_null()).then(pl.format("{}, {}", pl.col("line"), pl.col("error")))
     )

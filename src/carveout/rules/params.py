@@ -53,8 +53,26 @@ def _to_date(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. Under YAML 1.1 Norway's code NO would read as False."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def load_yaml(text: str):
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _parse(file: str, text: str) -> dict[str, Param]:
-    doc = yaml.safe_load(text) or {}
+    doc = load_yaml(text) or {}
     out: dict[str, Param] = {}
     for name, entry in doc.items():
         if not isinstance(entry, dict) or "values" not in entry:

@@ -113,7 +113,12 @@ def veu_override(current: dict | None, edits: list, effective: date) -> tuple[di
 
 def compile_scenario(sc: Scenario) -> Compiled:
     """Scenario -> RuleSet over the baseline rules (the one evaluation path)."""
-    scenarios = chain(sc)
+    return compile_chain(chain(sc))
+
+
+def compile_chain(scenarios: list[Scenario]) -> Compiled:
+    """Compile scenarios applied in order (root first); the last one names the result."""
+    sc = scenarios[-1]
     rules: list[Rule] = all_rules()
     known_ids = {r.id for r in rules}
     overrides: list[tuple[date, dict]] = []
@@ -127,18 +132,26 @@ def compile_scenario(sc: Scenario) -> Compiled:
         by_param: dict[str, list] = {}
         for e in s.list_edits.veu:
             by_param.setdefault(e.param or VEU_PARAM, []).append(e)
+        later: list[tuple[date, dict]] = []
         if by_param:
-            snap = engine.RuleSet(rules=[], overrides=overrides + [(eff, dict(s.params))]).params(eff)
+            # The edit is re-applied on every later change of the parameter, so a later dated value
+            # (e.g. the 2025-12-31 revocations) is edited too rather than masked by a frozen copy.
+            probe = engine.RuleSet(rules=[], overrides=overrides + [(eff, dict(s.params))])
             for name, es in by_param.items():
-                try:
-                    current = snap[name]
-                except KeyError:
+                if name not in prm.all_params():
                     raise ScenarioError(s.source or s.name, [("list_edits.veu", f"no parameter {name!r} "
-                                                              "(the VEU sites) is defined")]) from None
-                ov[name], w = veu_override(current, es, eff)
-                warnings += w
+                                                              "(the VEU sites) is defined")])
+                days = [eff] + [v.effective for v in prm.all_params()[name].values if v.effective > eff]
+                for d in days:
+                    value, w = veu_override(probe.params(d)[name], es, d)
+                    if d == eff:
+                        ov[name] = value
+                        warnings += w
+                    else:
+                        later.append((d, {name: value}))
         if ov:
             overrides.append((eff, ov))
+        overrides.extend(later)
         if s.list_edits.entity_list:
             table = tuple((normalise_name(n), e.action == "add", e.footnote if e.action == "add" else 0)
                           for e in s.list_edits.entity_list for n in [e.name, *e.aliases])

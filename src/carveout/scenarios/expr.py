@@ -367,8 +367,9 @@ def compile_expression(source: str, params_known: set[str] | None = None) -> Com
         raise ExpressionError("empty expression")
     if len(source) > 4000:
         raise ExpressionError("expression longer than 4000 characters")
+    source = " ".join(source.split())  # YAML folded text: line breaks are spaces in the language
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
         raise ExpressionError(f"syntax error: {e.msg}", e.offset) from None
     checker = _Checker(params_known)

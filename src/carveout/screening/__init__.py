@@ -5,9 +5,10 @@
     'match'
 
 Every result carries the list's date (`list_date`): a "clear" means "not found on the list as published that
-day", nothing more. Status: "match" (score >= T_HIGH: treat as listed), "possible" (T_LOW <= score < T_HIGH, or
-a name that cannot be screened: human review), "clear". A party that is clear by name can still be restricted
-through ownership (Affiliates rule, 90 FR 47201) when that rule is in force at `as_of`.
+day", nothing more. Status: "match" (score >= T_HIGH: treat as listed), "possible"
+(T_LOW <= score < T_HIGH, or a name that cannot be screened: human review), "clear". A party that is
+clear by name can still be restricted through ownership (Affiliates rule, 90 FR 47201) when that rule
+is in force at `as_of`.
 
 The default list is the packaged CSL snapshot of 2026-07-31; its index is cached in DuckDB at
 `default_index_path()` ($CARVEOUT_SCREENING_DB or ~/.cache/carveout/screening.duckdb), rebuilt only when the
@@ -38,17 +39,37 @@ from .screener import (
 )
 
 __all__ = [
-    "screen", "screen_frame", "load_list", "configure", "get_screener", "Screener", "PartyList", "ScreenResult",
-    "Match", "MatchFeatures", "AffiliateFinding", "ListFormatError", "T_HIGH", "T_LOW", "OUTPUT_COLUMNS",
-    "normalize", "parse_footnote", "default_index_path", "index_path_beside", "affiliates_rule_status",
+    "screen",
+    "screen_frame",
+    "load_list",
+    "configure",
+    "get_screener",
+    "Screener",
+    "PartyList",
+    "ScreenResult",
+    "Match",
+    "MatchFeatures",
+    "AffiliateFinding",
+    "ListFormatError",
+    "T_HIGH",
+    "T_LOW",
+    "OUTPUT_COLUMNS",
+    "normalize",
+    "parse_footnote",
+    "default_index_path",
+    "index_path_beside",
+    "affiliates_rule_status",
 ]
 
 _default: Screener | None = None
 _config: dict = {"list_path": None, "index_path": "default", "ownership": "default"}
 
 
-def configure(list_path: str | Path | None = None, index_path: str | Path | None = "default",
-              ownership: str | Path | list[str | Path] | None = "default") -> Screener:
+def configure(
+    list_path: str | Path | None = None,
+    index_path: str | Path | None = "default",
+    ownership: str | Path | list[str | Path] | None = "default",
+) -> Screener:
     """Choose the list, the index cache (None = in memory) and ownership files used by `screen`."""
     global _default
     _config.update(list_path=list_path, index_path=index_path, ownership=ownership)

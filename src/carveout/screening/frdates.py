@@ -1,9 +1,9 @@
 """Date Federal Register citations.
 
-Most list entries cite notices as "89 FR 96837" without a date. The volume fixes the year (volume = year - 1935);
-the day is estimated by interpolating the page between notices whose date *is* known (many CSL entries carry
-"84 F.R. 33913 7/16/2019"), plus a few hand anchors from the domain sheet. Estimated dates are marked as such.
-"""
+Most list entries cite notices as "89 FR 96837" without a date. The volume fixes the year (volume = year -
+1935); the day is estimated by interpolating the page between notices whose date *is* known (many CSL
+entries carry "84 F.R. 33913 7/16/2019"), plus a few hand anchors from the domain sheet. Estimated dates are
+marked as such."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?!\d)")
 
 # Publication dates of notices named in docs (ear-semiconductors.md §1, §7 and sources S2/S3).
 HAND_ANCHORS: dict[tuple[int, int], date] = {
-    (84, 22961): date(2019, 5, 21),   # Huawei listing [memory; §7 gives 2019-05]
+    (84, 22961): date(2019, 5, 21),  # Huawei listing [memory; §7 gives 2019-05]
     (85, 83416): date(2020, 12, 22),  # SMIC listing rule [memory; §7 gives 2020-12]
     (87, 62186): date(2022, 10, 13),
     (87, 77505): date(2022, 12, 19),  # YMTC/Cambricon rule [memory; §7 gives 2022-12]
@@ -74,7 +74,8 @@ class FRDater:
         self._by_vol: dict[int, list[tuple[int, date]]] = {}
         hand = HAND_ANCHORS
         merged = {
-            k: d for k, d in (anchors or {}).items()
+            k: d
+            for k, d in (anchors or {}).items()
             if not any(hv == k[0] and (hp - k[1]) * (hd - d).days < 0 for (hv, hp), hd in hand.items())
         }
         merged.update(hand)

@@ -25,8 +25,9 @@ import polars as pl
 from .loaders import PARTY_SCHEMA, PartyList
 from .normalize import WEAK_TOKENS, name_variants, normalize
 
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 MAX_POSTING = 4000  # keys filed under more names than this carry no identity (e.g. "technology")
+MAX_DERIVED_POSTING = 1500  # same for metaphone/prefix/suffix keys, which are noisier
 
 
 def default_index_path() -> Path:
@@ -58,6 +59,8 @@ def blocking_keys(tokens: Iterable[str]) -> set[str]:
             keys.add("m:" + m)
         if len(t) >= 5:
             keys.add("p:" + t[:4])
+        if len(t) >= 6:
+            keys.add("s:" + t[-4:])  # a typo early in the word still shares its ending
         if i + 1 < len(toks):
             keys.add(t + toks[i + 1])
     return keys
@@ -76,6 +79,7 @@ class NameIndex:
     key_idf: dict[str, float] = field(default_factory=dict)
     token_idf: dict[str, float] = field(default_factory=dict)
     exact: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    joined: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -93,6 +97,7 @@ class NameIndex:
                 tok_df[t] = tok_df.get(t, 0) + 1
         n = max(len(self.tokens), 1)
         self.postings = postings
+        self.joined = [" ".join(t) for t in self.tokens]
         self.exact = exact
         self.key_idf = {k: math.log(n / len(v)) for k, v in postings.items()}
         self.token_idf = {t: max(0.5, math.log(n / df)) for t, df in tok_df.items()}
@@ -107,7 +112,11 @@ class NameIndex:
     def candidates(self, tokens: tuple[str, ...], k: int = 40) -> list[int]:
         """Name ids sharing the rarest blocking keys with the query, best first."""
         keys = [key for key in blocking_keys(tokens) if key in self.postings]
-        usable = [key for key in keys if len(self.postings[key]) <= MAX_POSTING]
+        usable = [
+            key
+            for key in keys
+            if len(self.postings[key]) <= (MAX_POSTING if key[1:2] != ":" else MAX_DERIVED_POSTING)
+        ]
         if not usable and keys:
             usable = [min(keys, key=lambda x: len(self.postings[x]))]
         acc: dict[int, float] = {}
@@ -129,7 +138,9 @@ def build_index(parties: pl.DataFrame) -> NameIndex:
     tokens: list[tuple[str, ...]] = []
     prior: list[float] = []
     is_alias: list[bool] = []
-    for pi, (name, aliases) in enumerate(zip(parties["name"].to_list(), parties["aliases"].to_list(), strict=True)):
+    for pi, (name, aliases) in enumerate(
+        zip(parties["name"].to_list(), parties["aliases"].to_list(), strict=True)
+    ):
         seen: set[tuple[str, ...]] = set()
         forms = [(v, p, False) for v, p in name_variants(name)]
         for alias in aliases or []:
@@ -178,15 +189,23 @@ def load_or_build(plist_loader, content_hash: str, path: Path | None) -> CachedL
             note = f"screening cache {path} unavailable ({exc.__class__.__name__}); index built in memory"
     try:
         if con is not None:
-            con.execute("create table if not exists list_versions (content_hash varchar primary key, "
-                        "list_date date, list_date_basis varchar, source varchar, format varchar, "
-                        "built_at timestamp, index_version varchar)")
-            row = con.execute("select list_date, list_date_basis, source, format from list_versions "
-                              "where content_hash = ? and index_version = ?", [content_hash, INDEX_VERSION]).fetchone()
+            con.execute(
+                "create table if not exists list_versions (content_hash varchar primary key, "
+                "list_date date, list_date_basis varchar, source varchar, format varchar, "
+                "built_at timestamp, index_version varchar)"
+            )
+            row = con.execute(
+                "select list_date, list_date_basis, source, format from list_versions "
+                "where content_hash = ? and index_version = ?",
+                [content_hash, INDEX_VERSION],
+            ).fetchone()
             if row is not None:
-                parties = con.execute(f"select * from parties_{suffix} order by rowid").pl()
-                parties = parties.select(list(PARTY_SCHEMA)).cast(PARTY_SCHEMA)
-                names = con.execute(f"select * from names_{suffix} order by name_id").arrow()
+                frame = pl.from_arrow(
+                    con.sql(f"select * from parties_{suffix} order by rowid").to_arrow_table()
+                )
+                assert isinstance(frame, pl.DataFrame)
+                parties = frame.select(list(PARTY_SCHEMA)).cast(PARTY_SCHEMA)
+                names = con.sql(f"select * from names_{suffix} order by name_id").to_arrow_table()
                 index = NameIndex(
                     party_idx=names.column("party_idx").to_pylist(),
                     texts=names.column("text").to_pylist(),
@@ -194,8 +213,14 @@ def load_or_build(plist_loader, content_hash: str, path: Path | None) -> CachedL
                     prior=names.column("prior").to_pylist(),
                     is_alias=names.column("is_alias").to_pylist(),
                 ).finish()
-                plist = PartyList(parties=parties, list_date=row[0], source=row[2], format=row[3],
-                                  content_hash=content_hash, list_date_basis=row[1])
+                plist = PartyList(
+                    parties=parties,
+                    list_date=row[0],
+                    source=row[2],
+                    format=row[3],
+                    content_hash=content_hash,
+                    list_date_basis=row[1],
+                )
                 return CachedList(plist, index, True)
         plist = plist_loader()
         index = build_index(plist.parties)
@@ -210,31 +235,54 @@ def load_or_build(plist_loader, content_hash: str, path: Path | None) -> CachedL
 
 
 def _store(con: duckdb.DuckDBPyConnection, plist: PartyList, index: NameIndex, suffix: str) -> None:
-    names = pl.DataFrame({
-        "name_id": list(range(len(index))),
-        "party_idx": index.party_idx,
-        "text": index.texts,
-        "tokens": [list(t) for t in index.tokens],
-        "prior": index.prior,
-        "is_alias": index.is_alias,
-    }, schema={"name_id": pl.Int32, "party_idx": pl.Int32, "text": pl.String, "tokens": pl.List(pl.String),
-               "prior": pl.Float64, "is_alias": pl.Boolean})
+    names = pl.DataFrame(
+        {
+            "name_id": list(range(len(index))),
+            "party_idx": index.party_idx,
+            "text": index.texts,
+            "tokens": [list(t) for t in index.tokens],
+            "prior": index.prior,
+            "is_alias": index.is_alias,
+        },
+        schema={
+            "name_id": pl.Int32,
+            "party_idx": pl.Int32,
+            "text": pl.String,
+            "tokens": pl.List(pl.String),
+            "prior": pl.Float64,
+            "is_alias": pl.Boolean,
+        },
+    )
     parties = plist.parties
+    con.register("parties_in", parties.to_arrow())
+    con.register("names_in", names.to_arrow())
     con.execute("begin")
-    con.execute(f"create or replace table parties_{suffix} as select * from parties")
-    con.execute(f"create or replace table names_{suffix} as select * from names")
+    con.execute(f"create or replace table parties_{suffix} as select * from parties_in")
+    con.execute(f"create or replace table names_{suffix} as select * from names_in")
     con.execute("delete from list_versions where content_hash = ?", [plist.content_hash])
-    con.execute("insert into list_versions values (?, ?, ?, ?, ?, now(), ?)",
-                [plist.content_hash, plist.list_date, plist.list_date_basis, plist.source, plist.format,
-                 INDEX_VERSION])
+    con.execute(
+        "insert into list_versions values (?, ?, ?, ?, ?, now(), ?)",
+        [
+            plist.content_hash,
+            plist.list_date,
+            plist.list_date_basis,
+            plist.source,
+            plist.format,
+            INDEX_VERSION,
+        ],
+    )
     # keep the three most recent list versions; older ones are only disk
-    old = con.execute("select content_hash, index_version from list_versions order by built_at desc offset 3").fetchall()
+    old = con.execute(
+        "select content_hash, index_version from list_versions order by built_at desc offset 3"
+    ).fetchall()
     for h, v in old:
         s = h[:16] + "_v" + v
         con.execute(f"drop table if exists parties_{s}")
         con.execute(f"drop table if exists names_{s}")
         con.execute("delete from list_versions where content_hash = ?", [h])
     con.execute("commit")
+    con.unregister("parties_in")
+    con.unregister("names_in")
 
 
 def list_date_of(value: object) -> date:

@@ -1,4 +1,4 @@
-"""Readers for restricted-party lists: the packaged CSL projection, trade.gov bulk JSON/CSV, OpenSanctions FtM.
+"""Readers for restricted-party lists: packaged CSL projection, trade.gov bulk JSON/CSV, OpenSanctions FtM.
 
 Every reader returns the same Polars frame (see PARTY_SCHEMA) so matching never cares where a list came from.
 Bad input raises ListFormatError naming file, line and field: a silently skipped party is a missed match.
@@ -116,7 +116,7 @@ def _record_line(text: str, key: str | None, index: int) -> int | None:
     if key is None:
         pos = text.index("[")
     else:
-        m = re.search(r'"%s"\s*:\s*\[' % re.escape(key), text)
+        m = re.search(r'"' + re.escape(key) + r'"\s*:\s*\[', text)
         if not m:
             return None
         pos = m.end() - 1
@@ -229,8 +229,12 @@ def _load_compact(doc: dict[str, Any], text: str, path: str) -> tuple[list[dict[
         if v is None:
             return None
         if not isinstance(v, int) or not 0 <= v < len(table):
-            raise ListFormatError(path, _record_line(text, "entries", i), key,
-                                  f"index {v!r} is outside tables ({len(table)} entries)")
+            raise ListFormatError(
+                path,
+                _record_line(text, "entries", i),
+                key,
+                f"index {v!r} is outside tables ({len(table)} entries)",
+            )
         return table[v]
 
     rows = []
@@ -250,13 +254,23 @@ def _load_compact(doc: dict[str, Any], text: str, path: str) -> tuple[list[dict[
         programs = [idx(e, i, "pg", progs)] if isinstance(pg, int) else _str_list(pg, path, line, "pg")
         num = e.get("e")
         pid = f"{code}-{num}" if num else _synthetic_id(code, name, countries, e.get("fr"), e.get("lr"))
-        rows.append({
-            "party_id": pid, "list_code": code, "list_name": source, "name": name.strip(),
-            "aliases": _str_list(e.get("a"), path, line, "a"), "countries": countries, "addresses": [],
-            "entity_type": e.get("t"), "programs": [p for p in programs if p], "fr_notice": e.get("fr"),
-            "license_requirement": idx(e, i, "lr", lrs), "license_policy": idx(e, i, "lp", lps),
-            "source_url": idx(e, i, "u", urls),
-        })
+        rows.append(
+            {
+                "party_id": pid,
+                "list_code": code,
+                "list_name": source,
+                "name": name.strip(),
+                "aliases": _str_list(e.get("a"), path, line, "a"),
+                "countries": countries,
+                "addresses": [],
+                "entity_type": e.get("t"),
+                "programs": [p for p in programs if p],
+                "fr_notice": e.get("fr"),
+                "license_requirement": idx(e, i, "lr", lrs),
+                "license_policy": idx(e, i, "lp", lps),
+                "source_url": idx(e, i, "u", urls),
+            }
+        )
     d = _iso_date(str(doc.get("sourceGeneratedAt") or "")[:10] or None, path, None, "sourceGeneratedAt")
     return rows, d
 
@@ -286,13 +300,20 @@ def _tradegov_row(rec: dict[str, Any], path: str, line: int | None) -> dict[str,
     rid = rec.get("id") or rec.get("_id")
     start = _iso_date(rec.get("start_date"), path, line, "start_date")
     return {
-        "party_id": str(rid) if rid else _synthetic_id(code, name, countries, rec.get("federal_register_notice")),
-        "list_code": code, "list_name": source, "name": name.strip(),
-        "aliases": _str_list(rec.get("alt_names"), path, line, "alt_names"), "countries": countries,
+        "party_id": str(rid)
+        if rid
+        else _synthetic_id(code, name, countries, rec.get("federal_register_notice")),
+        "list_code": code,
+        "list_name": source,
+        "name": name.strip(),
+        "aliases": _str_list(rec.get("alt_names"), path, line, "alt_names"),
+        "countries": countries,
         "addresses": [t for t in (_address_text(a) for a in addrs) if t],
-        "entity_type": rec.get("type"), "programs": _str_list(rec.get("programs"), path, line, "programs"),
+        "entity_type": rec.get("type"),
+        "programs": _str_list(rec.get("programs"), path, line, "programs"),
         "fr_notice": rec.get("federal_register_notice") or None,
-        "listed_since": start, "listed_since_basis": "start_date" if start else None,
+        "listed_since": start,
+        "listed_since_basis": "start_date" if start else None,
         "license_requirement": rec.get("license_requirement") or None,
         "license_policy": rec.get("license_policy") or None,
         "source_url": rec.get("source_list_url") or None,
@@ -327,13 +348,20 @@ def _load_tradegov_csv(text: str, path: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     need = {"name", "source"}
     if not reader.fieldnames or not need <= set(reader.fieldnames):
-        raise ListFormatError(path, 1, None, f"CSV header must contain {sorted(need)}; got {reader.fieldnames}")
+        raise ListFormatError(
+            path, 1, None, f"CSV header must contain {sorted(need)}; got {reader.fieldnames}"
+        )
     rows = []
     for rec in reader:
         line = reader.line_num
         if None in rec:
-            raise ListFormatError(path, line, None, f"{len(rec[None]) + len(reader.fieldnames)} cells "
-                                  f"but the header has {len(reader.fieldnames)}")
+            raise ListFormatError(
+                path,
+                line,
+                None,
+                f"{len(rec[None]) + len(reader.fieldnames)} cells "
+                f"but the header has {len(reader.fieldnames)}",
+            )
         r: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else v) for k, v in rec.items()}
         for k in _CSV_LISTS:
             r[k] = [s.strip() for s in (r.get(k) or "").split(";") if s.strip()]
@@ -357,7 +385,9 @@ def _load_ftm(text: str, path: str) -> list[dict[str, Any]]:
         try:
             ent = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ListFormatError(path, lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise ListFormatError(
+                path, lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
         if not isinstance(ent, dict) or "schema" not in ent:
             raise ListFormatError(path, lineno, "schema", "FollowTheMoney entity has no schema")
         if ent["schema"] not in _FTM_PARTY_SCHEMAS:
@@ -375,20 +405,31 @@ def _load_ftm(text: str, path: str) -> list[dict[str, Any]]:
         aliases += _str_list(props.get("weakAlias"), path, lineno, "properties.weakAlias")
         countries = [c.upper() for c in _str_list(props.get("country"), path, lineno, "properties.country")]
         countries += [c.upper() for c in _str_list(props.get("jurisdiction"), path, lineno, "jurisdiction")]
-        starts = [_iso_date(s[:10], path, lineno, "properties.startDate")
-                  for s in _str_list(props.get("startDate"), path, lineno, "properties.startDate")]
+        starts = [
+            _iso_date(s[:10], path, lineno, "properties.startDate")
+            for s in _str_list(props.get("startDate"), path, lineno, "properties.startDate")
+        ]
         first = min((s for s in starts if s), default=None)
         rid = ent.get("id")
-        rows.append({
-            "party_id": str(rid) if rid else _synthetic_id(code, names[0], lineno),
-            "list_code": code, "list_name": ", ".join(datasets) or "OpenSanctions",
-            "name": names[0].strip(), "aliases": aliases, "countries": list(dict.fromkeys(countries)),
-            "addresses": _str_list(props.get("address"), path, lineno, "properties.address"),
-            "entity_type": ent["schema"], "programs": _str_list(props.get("program"), path, lineno, "program"),
-            "fr_notice": None, "listed_since": first, "listed_since_basis": "startDate" if first else None,
-            "license_requirement": None, "license_policy": None,
-            "source_url": (_str_list(props.get("sourceUrl"), path, lineno, "sourceUrl") or [None])[0],
-        })
+        rows.append(
+            {
+                "party_id": str(rid) if rid else _synthetic_id(code, names[0], lineno),
+                "list_code": code,
+                "list_name": ", ".join(datasets) or "OpenSanctions",
+                "name": names[0].strip(),
+                "aliases": aliases,
+                "countries": list(dict.fromkeys(countries)),
+                "addresses": _str_list(props.get("address"), path, lineno, "properties.address"),
+                "entity_type": ent["schema"],
+                "programs": _str_list(props.get("program"), path, lineno, "program"),
+                "fr_notice": None,
+                "listed_since": first,
+                "listed_since_basis": "startDate" if first else None,
+                "license_requirement": None,
+                "license_policy": None,
+                "source_url": (_str_list(props.get("sourceUrl"), path, lineno, "sourceUrl") or [None])[0],
+            }
+        )
     return rows
 
 
@@ -411,8 +452,13 @@ def _sniff(text: str, path: str) -> str:
         return "json"
     if "," in head.split("\n", 1)[0] and "name" in head.split("\n", 1)[0].lower():
         return "tradegov_csv"
-    raise ListFormatError(path, 1, None, "unrecognised list format (expected CSL JSON, trade.gov JSON/CSV, "
-                          "or OpenSanctions FollowTheMoney JSON lines)")
+    raise ListFormatError(
+        path,
+        1,
+        None,
+        "unrecognised list format (expected CSL JSON, trade.gov JSON/CSV, "
+        "or OpenSanctions FollowTheMoney JSON lines)",
+    )
 
 
 def _parse(raw: bytes, path: str, fs_path: Path | None) -> PartyList:
@@ -428,7 +474,9 @@ def _parse(raw: bytes, path: str, fs_path: Path | None) -> PartyList:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ListFormatError(path, exc.lineno, None, f"not valid JSON ({exc.msg}, column {exc.colno})") from None
+            raise ListFormatError(
+                path, exc.lineno, None, f"not valid JSON ({exc.msg}, column {exc.colno})"
+            ) from None
         if isinstance(doc, dict) and "entries" in doc and "fieldKey" in doc:
             kind = "csl_compact"
             rows, listed = _load_compact(doc, text, path)
@@ -448,8 +496,14 @@ def _parse(raw: bytes, path: str, fs_path: Path | None) -> PartyList:
     if listed is None:
         listed, basis = _fallback_list_date(path, fs_path)
     parties = _finish(rows, FRDater.from_notices(notices))
-    return PartyList(parties=parties, list_date=listed, source=path, format=kind, content_hash=digest,
-                     list_date_basis=basis)
+    return PartyList(
+        parties=parties,
+        list_date=listed,
+        source=path,
+        format=kind,
+        content_hash=digest,
+        list_date_basis=basis,
+    )
 
 
 def load_list(path: str | Path | None = None) -> PartyList:

@@ -1,9 +1,9 @@
 """Name normalisation: any script in, comparable lower-case Latin tokens out.
 
 Both the list and the query go through the same steps, so that "华为技术有限公司", "HUAWEI TECH. CO., LTD" and
-"Huawei Technologies Company Limited, Bantian, Shenzhen" all reduce to `huawei technology`. Legal forms, branch
-words and address tails carry no identity and are dropped; abbreviations are expanded; plurals are folded.
-"""
+"Huawei Technologies Company Limited, No. 2 Road, Shenzhen" all reduce to `huawei technology`. Legal forms,
+branch words and address tails carry no identity and are dropped; abbreviations are expanded; plurals are
+folded."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from importlib import resources
 
 from anyascii import anyascii
 from pypinyin import lazy_pinyin
+from rapidfuzz.distance import Levenshtein
 
 from .korean import is_hangul, romanize
 
-# --- native-script names that transliteration would get wrong (华为 -> "hua wei", 삼성 -> "samseong") -----------
+# --- native-script names that transliteration would get wrong (华为 -> "hua wei", 삼성 -> "samseong")
 
 
 @dataclass(frozen=True)
@@ -34,73 +35,216 @@ class NativeName:
 def native_names() -> tuple[NativeName, ...]:
     """The sourced native-script table shipped in carveout/data/csl/native_names.csv, longest first."""
     text = resources.files("carveout").joinpath("data", "csl", "native_names.csv").read_text("utf-8")
-    rows = [NativeName(r["native"], r["english"], r["kind"], r["source"]) for r in csv.DictReader(text.splitlines())]
+    rows = [
+        NativeName(r["native"], r["english"], r["kind"], r["source"])
+        for r in csv.DictReader(text.splitlines())
+    ]
     return tuple(sorted(rows, key=lambda r: -len(r.native)))
 
 
 # Legal forms and generic words written in CJK scripts; longest first so 股份有限公司 wins over 有限公司.
 _CJK_LEGAL = sorted(
-    ["股份有限公司", "有限责任公司", "有限責任公司", "有限公司", "集团公司", "总公司", "分公司", "公司", "株式会社",
-     "有限会社", "合同会社", "주식회사", "유한회사", "(주)", "㈜", "유한책임회사", "분공사", "지점"],
-    key=len, reverse=True,
+    [
+        "股份有限公司",
+        "有限责任公司",
+        "有限責任公司",
+        "有限公司",
+        "集团公司",
+        "总公司",
+        "分公司",
+        "公司",
+        "株式会社",
+        "有限会社",
+        "合同会社",
+        "주식회사",
+        "유한회사",
+        "(주)",
+        "㈜",
+        "유한책임회사",
+        "분공사",
+        "지점",
+    ],
+    key=len,
+    reverse=True,
 )
 _CJK_WORDS = {
-    "集成电路制造": " manufacturing ", "制造": " manufacturing ", "集成电路": " integrated circuit ", "半导体": " semiconductor ", "微电子": " microelectronics ",
-    "电子": " electronics ", "科技": " technology ", "技术": " technology ", "信息": " information ",
-    "研究所": " research institute ", "研究院": " research institute ", "大学": " university ",
-    "集团": " group ", "控股": " holding ", "国际": " international ", "存储": " memory ", "智能": " intelligent ",
-    "设备": " equipment ", "装备": " equipment ", "贸易": " trading ", "进出口": " import export ",
-    "반도체": " semiconductor ", "전자": " electronics ", "기술": " technology ", "그룹": " group ",
+    "集成电路制造": " manufacturing ",
+    "制造": " manufacturing ",
+    "集成电路": " integrated circuit ",
+    "半导体": " semiconductor ",
+    "微电子": " microelectronics ",
+    "电子": " electronics ",
+    "科技": " technology ",
+    "技术": " technology ",
+    "信息": " information ",
+    "研究所": " research institute ",
+    "研究院": " research institute ",
+    "大学": " university ",
+    "集团": " group ",
+    "控股": " holding ",
+    "国际": " international ",
+    "存储": " memory ",
+    "智能": " intelligent ",
+    "设备": " equipment ",
+    "装备": " equipment ",
+    "贸易": " trading ",
+    "进出口": " import export ",
+    "반도체": " semiconductor ",
+    "전자": " electronics ",
+    "기술": " technology ",
+    "그룹": " group ",
 }
 # Place names segment a Han run reliably; the rest is paired into two-syllable words (the usual brand shape).
-_PLACES = ("北京 上海 深圳 天津 成都 武汉 南京 杭州 广州 西安 合肥 苏州 无锡 大连 重庆 香港 澳门 中国 厦门 青岛 珠海 "
-           "东莞 长沙 郑州 济南 沈阳 哈尔滨 长春 福建 广东 江苏 浙江 山东 四川 湖北 安徽 河北 辽宁 昆山 宁波 绵阳").split()
+_PLACES = (
+    "北京 上海 深圳 天津 成都 武汉 南京 杭州 广州 西安 合肥 苏州 无锡 大连 重庆 香港 澳门 "
+    "中国 厦门 青岛 珠海 "
+    "东莞 长沙 郑州 济南 沈阳 哈尔滨 长春 福建 广东 江苏 浙江 山东 四川 湖北 安徽 河北 辽宁 昆山 宁波 绵阳"
+).split()
 _ADMIN = {"市": " ", "省": " ", "区": " ", "县": " "}
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 # --- Latin-side vocabulary ---------------------------------------------------------------------------------
 
 LEGAL_TOKENS = frozenset(
-    "co ltd limited llc inc incorporated corp corporation company companies gmbh mbh ag kg sa sas sarl srl spa "
-    "bv nv plc pte pty oy oyj ab kk jsc ojsc pjsc cjsc ooo zao oao pao tov llp lp fze fzco fzc fzllc fz sdn bhd "
+    "co ltd limited llc inc incorporated corp corporation company companies gmbh mbh ag kg sa sas sarl "
+    "srl spa "
+    "bv nv plc pte pty oy oyj ab kk jsc ojsc pjsc cjsc ooo zao oao pao tov llp lp fze fzco fzc fzllc fz "
+    "sdn bhd "
     "tbk ltda sae aktiengesellschaft gesellschaft establishment est ent intl_legal cia sociedad anonima "
     "youxian gongsi zeren gufen kaisha kabushiki hoesa jusik chusik yugen "
     "obshchestvo obshestvo ogranichennoy ogranichennoi otvetstvennostyu otvetstvennostiu aktsionernoe "
     "aktsionernoye zakrytoe otkrytoe publichnoe tovarystvo sherkat sherkate".split()
 )
 _LEGAL_SEQS = [
-    ("limited", "liability"), ("joint", "stock"), ("public", "joint", "stock"), ("closed", "joint", "stock"),
-    ("sp", "z", "o", "o"), ("s", "a", "de", "c", "v"), ("s", "a", "s"), ("s", "a"), ("s", "r", "l"), ("s", "p", "a"), ("b", "v"),
-    ("n", "v"), ("l", "l", "c"), ("p", "l", "c"), ("a", "g"), ("a", "s"), ("k", "k"), ("you", "xian"),
-    ("gong", "si"), ("ze", "ren"), ("gu", "fen"),
+    ("jicheng", "dianlu"),
+    ("limited", "liability"),
+    ("joint", "stock"),
+    ("public", "joint", "stock"),
+    ("closed", "joint", "stock"),
+    ("sp", "z", "o", "o"),
+    ("s", "a", "de", "c", "v"),
+    ("s", "a", "s"),
+    ("s", "a"),
+    ("s", "r", "l"),
+    ("s", "p", "a"),
+    ("b", "v"),
+    ("n", "v"),
+    ("l", "l", "c"),
+    ("p", "l", "c"),
+    ("a", "g"),
+    ("a", "s"),
+    ("k", "k"),
+    ("you", "xian"),
+    ("gong", "si"),
+    ("ze", "ren"),
+    ("gu", "fen"),
 ]
 STOPWORDS = frozenset("the of and for de la le les des du der die das und el y da do di dei".split())
 BRANCH_TOKENS = frozenset("branch branches office representative rep liaison subsidiary".split())
 WEAK_TOKENS = frozenset("group holding holdings".split())
 
 ABBREVIATIONS = {
-    "tech": "technology", "techn": "technology", "technol": "technology", "intl": "international",
-    "int'l": "international", "internat": "international", "mfg": "manufacturing", "manuf": "manufacturing",
-    "elec": "electronic", "electr": "electronic", "semicon": "semiconductor", "semi": "semiconductor",
-    "univ": "university", "inst": "institute", "sci": "science", "eng": "engineering", "engg": "engineering",
-    "dev": "development", "ind": "industrial", "indus": "industrial", "natl": "national", "nat'l": "national",
-    "assoc": "association", "svcs": "service", "svc": "service", "sys": "system", "info": "information",
-    "equip": "equipment", "mgmt": "management", "mach": "machinery", "res": "research", "acad": "academy",
-    "trdg": "trading", "imp": "import", "exp": "export", "grp": "group", "hldgs": "holding", "hldg": "holding",
-    "ic": "integrated circuit", "hk": "hong kong", "shenzen": "shenzhen", "beijng": "beijing",
+    "tech": "technology",
+    "techn": "technology",
+    "technol": "technology",
+    "intl": "international",
+    "int'l": "international",
+    "internat": "international",
+    "mfg": "manufacturing",
+    "manuf": "manufacturing",
+    "elec": "electronic",
+    "electr": "electronic",
+    "semicon": "semiconductor",
+    "semi": "semiconductor",
+    "univ": "university",
+    "inst": "institute",
+    "sci": "science",
+    "eng": "engineering",
+    "engg": "engineering",
+    "dev": "development",
+    "ind": "industrial",
+    "indus": "industrial",
+    "natl": "national",
+    "nat'l": "national",
+    "assoc": "association",
+    "svcs": "service",
+    "svc": "service",
+    "sys": "system",
+    "info": "information",
+    "equip": "equipment",
+    "mgmt": "management",
+    "mach": "machinery",
+    "res": "research",
+    "acad": "academy",
+    "trdg": "trading",
+    "imp": "import",
+    "exp": "export",
+    "grp": "group",
+    "hldgs": "holding",
+    "hldg": "holding",
+    "ic": "integrated circuit",
+    "keji": "technology",
+    "jishu": "technology",
+    "dianzi": "electronic",
+    "bandaoti": "semiconductor",
+    "xinxi": "information",
+    "zhineng": "intelligent",
+    "guoji": "international",
+    "jituan": "group",
+    "kexue": "science",
+    "yanjiusuo": "research institute",
+    "daxue": "university",
+    "maoyi": "trading",
+    "shebei": "equipment",
+    "zhizao": "manufacturing",
+    "sheji": "design",
+    "cunchu": "memory",
+    "hk": "hong kong",
+    "shenzen": "shenzhen",
+    "beijng": "beijing",
 }
 # folds for common irregular plurals/forms; the regular "-s" is handled in _stem
-_FORMS = {"technologies": "technology", "industries": "industrial", "industry": "industrial",
-          "electronics": "electronic", "electronical": "electronic", "laboratories": "laboratory",
-          "sciences": "science", "services": "service", "systems": "system", "machines": "machine",
-          "materials": "material", "trade": "trading", "microelectronics": "microelectronic",
-          "academia": "academy", "academie": "academy"}
+_FORMS = {
+    "technologies": "technology",
+    "industries": "industrial",
+    "industry": "industrial",
+    "electronics": "electronic",
+    "electronical": "electronic",
+    "laboratories": "laboratory",
+    "sciences": "science",
+    "services": "service",
+    "systems": "system",
+    "machines": "machine",
+    "materials": "material",
+    "trade": "trading",
+    "microelectronics": "microelectronic",
+    "academia": "academy",
+    "academie": "academy",
+}
 
 _ADDRESS_WORDS = frozenset(
-    "road rd street st avenue ave district dist building bldg floor fl room rm suite ste no zone park province "
+    "road rd street st avenue ave district dist building bldg floor fl room rm suite ste no zone park "
+    "province "
     "county town village lane highway tower plaza block postal box po jalan ulitsa ul prospekt pr lu jie hao "
     "xiang cun zhen qu dong gu ro gil area estate industrial_park".split()
 )
+# Long legal words are often misspelt ("Limeited", "Compnay"); snap near-misses back so they are dropped.
+_LEGAL_SNAP = (
+    "limited",
+    "company",
+    "corporation",
+    "incorporated",
+    "joint",
+    "stock",
+    "liability",
+    "obshchestvo",
+    "aktsionernoe",
+    "otvetstvennostyu",
+    "ogranichennoy",
+    "gesellschaft",
+    "establishment",
+)
+_ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$")
 _OCR = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l", "$": "s", "@": "a"})
 _SPLIT = re.compile(r"[^0-9a-z]+")
 _SEGMENTS = re.compile(r"[,;/]|\s-\s|\s–\s")
@@ -114,7 +258,7 @@ def _replace_native(text: str) -> str:
 
 
 def to_latin(text: str) -> str:
-    """Any script to Latin: native table, CJK legal forms and glossary, pinyin, Hangul romanisation, anyascii."""
+    """Any script to Latin: native table, CJK legal forms/glossary, pinyin, Hangul romanisation, anyascii."""
     text = unicodedata.normalize("NFKC", text)
     if text.isascii():
         return text
@@ -144,6 +288,16 @@ def _pinyin_words(run: str) -> str:
     return " ".join(words + ["".join(rest)])
 
 
+@lru_cache(maxsize=50_000)
+def _snap_legal(tok: str) -> str:
+    for word in _LEGAL_SNAP:
+        if abs(len(word) - len(tok)) <= 2 and tok[0] == word[0]:
+            limit = 1 if len(word) <= 7 else 2
+            if Levenshtein.distance(tok, word, score_cutoff=limit) <= limit:
+                return word
+    return tok
+
+
 def _stem(tok: str) -> str:
     tok = _FORMS.get(tok, tok)
     if len(tok) > 4 and tok.endswith("ies"):
@@ -159,7 +313,7 @@ def _is_address(segment: str) -> bool:
 
 
 def _drop_address_tail(text: str) -> str:
-    """Keep the name part of 'Name, No. 2 Road, City': cut at the first comma-segment that looks like an address."""
+    """Keep the name of 'Name, No. 2 Road, City': cut at the first segment that looks like an address."""
     parts = _SEGMENTS.split(text)
     if len(parts) == 1:
         return text
@@ -195,8 +349,11 @@ def normalize(text: str) -> tuple[str, ...]:
     raw = [t for t in _SPLIT.split(latin.replace(".", " ")) if t]
     toks: list[str] = []
     for t in raw:
-        if not t.isdigit() and not t.isalpha():
-            t = t.translate(_OCR)  # "hua1wei" / "0MEGA": OCR digit-for-letter confusions
+        if not t.isdigit() and not t.isalpha() and not _ORDINAL.match(t):
+            if sum(c.isalpha() for c in t) > sum(c.isdigit() for c in t):
+                t = t.translate(_OCR)  # "hua1wei" / "0MEGA": OCR digit-for-letter confusions
+        if len(t) >= 4 and t not in LEGAL_TOKENS and t not in ABBREVIATIONS:
+            t = _snap_legal(t)
         exp = ABBREVIATIONS.get(t)
         toks.extend(exp.split() if exp else [t])
     toks = _remove_sequences(toks)

@@ -1,11 +1,11 @@
 """Affiliates rule (90 FR 47201): parties owned 50 % or more by listed parties inherit the listing.
 
 Ownership comes from CSV files `parent,child,percent[,source]`: a small sourced default shipped in
-carveout/data/ownership_default.csv plus the user's own. Aggregation follows the 50 % rule as BIS modelled it on
-OFAC's: an entity is restricted when the stakes held by listed or already-restricted entities add up to >= 50 %,
-directly or through restricted intermediaries; this is a fixed point over the graph, so cycles terminate.
-The rule is dated: in force 2025-09-29..2025-11-09, suspended 2025-11-10..2026-11-09, back from 2026-11-10.
-"""
+carveout/data/ownership_default.csv plus the user's own. Aggregation follows the 50 % rule as BIS modelled
+it on OFAC's: an entity is restricted when the stakes held by listed or already-restricted entities add up
+to >= 50 %, directly or through restricted intermediaries; this is a fixed point over the graph, so cycles
+terminate. The rule is dated: in force 2025-09-29..2025-11-09, suspended 2025-11-10..2026-11-09, back from
+2026-11-10."""
 
 from __future__ import annotations
 
@@ -41,8 +41,10 @@ def rule_status(as_of: date) -> tuple[bool, str]:
     if as_of < SUSPENDED_FROM:
         return True, f"Affiliates rule ({RULE_CITE}) in force on {as_of}"
     if as_of <= SUSPENDED_UNTIL:
-        return False, (f"Affiliates rule ({RULE_CITE}) suspended {SUSPENDED_FROM}..{SUSPENDED_UNTIL}; "
-                       f"ownership not applied on {as_of}")
+        return False, (
+            f"Affiliates rule ({RULE_CITE}) suspended {SUSPENDED_FROM}..{SUSPENDED_UNTIL}; "
+            f"ownership not applied on {as_of}"
+        )
     return True, f"Affiliates rule ({RULE_CITE}) in force again from {REIMPOSED}"
 
 
@@ -58,7 +60,9 @@ def read_ownership_csv(text: str, path: str) -> list[Edge]:
     reader = csv.DictReader(io.StringIO(text))
     cols = [c.strip().lower() for c in (reader.fieldnames or [])]
     if not {"parent", "child", "percent"} <= set(cols):
-        raise ListFormatError(path, 1, None, f"header must be parent,child,percent[,source]; got {reader.fieldnames}")
+        raise ListFormatError(
+            path, 1, None, f"header must be parent,child,percent[,source]; got {reader.fieldnames}"
+        )
     reader.fieldnames = cols
     edges = []
     for rec in reader:
@@ -101,8 +105,10 @@ class OwnershipGraph:
         if spec is None:
             return cls()
         res = resources.files("carveout").joinpath("data", "ownership_default.csv")
-        graph = cls(read_ownership_csv(res.read_text("utf-8"), "carveout/data/ownership_default.csv"),
-                    ["carveout/data/ownership_default.csv"])
+        graph = cls(
+            read_ownership_csv(res.read_text("utf-8"), "carveout/data/ownership_default.csv"),
+            ["carveout/data/ownership_default.csv"],
+        )
         if spec == "default":
             return graph
         for p in spec if isinstance(spec, list) else [spec]:
@@ -116,8 +122,10 @@ class OwnershipGraph:
     def _node_of(self, name: str) -> tuple[str, ...]:
         return normalize(name)
 
-    def affiliate_of(self, name: str, country: str | None, as_of: date, screener: Screener) -> AffiliateFinding:
-        from .screener import AffiliateFinding, OwnershipLink, T_HIGH
+    def affiliate_of(
+        self, name: str, country: str | None, as_of: date, screener: Screener
+    ) -> AffiliateFinding:
+        from .screener import T_HIGH, AffiliateFinding, OwnershipLink
 
         in_force, note = rule_status(as_of)
         if not in_force:
@@ -128,10 +136,12 @@ class OwnershipGraph:
             nodes.setdefault(self._node_of(e.parent), e.parent)
             nodes.setdefault(self._node_of(e.child), e.child)
         if target not in nodes:
-            return AffiliateFinding(rule_in_force=True,
-                                    note=note + "; no ownership records for this name in " + ", ".join(self.sources))
+            return AffiliateFinding(
+                rule_in_force=True,
+                note=note + "; no ownership records for this name in " + ", ".join(self.sources),
+            )
         listed: dict[tuple[str, ...], _Listed] = {}
-        for key, label in nodes.items():
+        for key in nodes:
             if key == target:
                 continue
             scored = screener._score_party_names(key, None)
@@ -161,8 +171,12 @@ class OwnershipGraph:
                     changed = True
         if target not in restricted:
             agg = sum(e.percent for e in owners.get(target, []) if self._node_of(e.parent) in restricted)
-            return AffiliateFinding(rule_in_force=True, affiliate=False, aggregate_percent=agg,
-                                    note=note + f"; restricted owners hold {agg:g} % (< {THRESHOLD:g} %)")
+            return AffiliateFinding(
+                rule_in_force=True,
+                affiliate=False,
+                aggregate_percent=agg,
+                note=note + f"; restricted owners hold {agg:g} % (< {THRESHOLD:g} %)",
+            )
         # walk back through restricted owners to the listed roots
         chain: list[OwnershipLink] = []
         roots: list[_Listed] = []
@@ -179,11 +193,19 @@ class OwnershipGraph:
             for e in owners.get(node, []):
                 pk = self._node_of(e.parent)
                 if pk in restricted:
-                    chain.append(OwnershipLink(parent=e.parent, child=e.child, percent=e.percent, source=e.source))
+                    chain.append(
+                        OwnershipLink(parent=e.parent, child=e.child, percent=e.percent, source=e.source)
+                    )
                     frontier.append(pk)
         top = max(roots, key=lambda r: r.rank())
         return AffiliateFinding(
-            rule_in_force=True, affiliate=True, note=note + "; inherits the most restrictive owner's listing",
-            inherited_list=top.list_code, inherited_party_id=top.party_id, inherited_party=top.name,
-            el_footnote=top.el_footnote, aggregate_percent=restricted[target], chain=chain,
+            rule_in_force=True,
+            affiliate=True,
+            note=note + "; inherits the most restrictive owner's listing",
+            inherited_list=top.list_code,
+            inherited_party_id=top.party_id,
+            inherited_party=top.name,
+            el_footnote=top.el_footnote,
+            aggregate_percent=restricted[target],
+            chain=chain,
         )

@@ -15,8 +15,8 @@ from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, Field
-from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Indel, JaroWinkler
 
 from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
@@ -26,7 +26,7 @@ from .normalize import normalize
 #   score >= T_HIGH -> "match" (treat as listed); T_LOW <= score < T_HIGH -> "possible" (human review);
 #   below T_LOW -> "clear". T_LOW is set for recall (a listed party must not come out "clear").
 T_HIGH = 0.80
-T_LOW = 0.45
+T_LOW = 0.40
 
 # Logistic calibration of the raw similarity (fitted by eval/screening/calibrate.py on a disjoint seed).
 CAL_A = 14.0
@@ -35,7 +35,10 @@ CAL_B = -11.2
 COUNTRY_MATCH_BONUS = 0.03
 COUNTRY_MISMATCH_PENALTY = 0.08
 LIST_PRIORITY = {"EL": 9, "DPL": 8, "MEU": 7, "SDN": 6, "UVL": 5}
-CANDIDATES = 40  # names taken from blocking into detailed scoring
+SUBSTITUTION_IDF = 5.0
+SUBSTITUTION_FACTOR = 0.85
+CANDIDATES = 40  # names taken from blocking into pre-ranking
+DETAILED = 12  # names given the full feature comparison
 
 Status = Literal["match", "possible", "clear"]
 
@@ -136,16 +139,26 @@ def status_of(score: float) -> Status:
     return "match" if score >= T_HIGH else "possible" if score >= T_LOW else "clear"
 
 
+_OCR_FOLD = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "8": "b"})
+
+
+def _ocr_fold(t: str) -> str:
+    return t.replace("rn", "m").translate(_OCR_FOLD)
+
+
 def _token_match(q: str, c: str) -> tuple[float, str]:
     if q == c:
         return 1.0, "exact"
+    if len(q) >= 3 and _ocr_fold(q) == _ocr_fold(c):
+        return 0.95, "fuzzy"
     if len(q) >= 4 and len(c) >= 4:
         jw = JaroWinkler.normalized_similarity(q, c)
-        if jw >= 0.88:
+        # Jaro-Winkler flatters shared prefixes ("changxin"/"changjiang"); require edit agreement too
+        if jw >= (0.85 if min(len(q), len(c)) >= 7 else 0.88) and Indel.normalized_similarity(q, c) >= 0.75:
             return jw, "fuzzy"
-    mq = metaphone(q)
-    if mq and len(q) >= 3 and mq == metaphone(c):
-        return 0.9, "phonetic"
+        # metaphone collides on short words ("baidu"/"boet"): demand length and some spelling agreement
+        if len(q) >= 5 and len(c) >= 5 and jw >= 0.75 and metaphone(q) == metaphone(c):
+            return 0.85, "phonetic"
     if len(q) >= 3 and len(c) > len(q) and c.startswith(q):
         return 0.8, "abbreviation"
     return 0.0, ""
@@ -173,33 +186,71 @@ def compare(q: tuple[str, ...], c: tuple[str, ...], index: NameIndex) -> tuple[f
     sorted_compact = fuzz.ratio("".join(sorted(q)), "".join(sorted(c))) / 100.0
     string_sim = max(compact, sorted_compact)
     raw = max(f1, string_sim * 0.97)
+    # a distinctive word on each side with no counterpart is a different party with a similar name
+    uq = [index.idf(t) for t, s, _, _ in best_q if s == 0]
+    uc = [index.idf(u) for u in c if u not in matched_c]
+    if uq and uc and max(uq) >= SUBSTITUTION_IDF and max(uc) >= SUBSTITUTION_IDF:
+        raw *= SUBSTITUTION_FACTOR
     detail = {
-        "best_q": best_q, "cov_q": cov_q, "cov_c": cov_c, "string_sim": string_sim,
+        "best_q": best_q,
+        "cov_q": cov_q,
+        "cov_c": cov_c,
+        "string_sim": string_sim,
         "unmatched_c": [u for u in c if u not in matched_c],
     }
     return raw, detail
 
 
+def _query_forms(q: tuple[str, ...], ix: NameIndex) -> list[tuple[str, ...]]:
+    """The query, plus one with split words re-joined when the joined word is a listed token ("hua wei")."""
+    merged: list[str] = []
+    i = 0
+    while i < len(q):
+        if i + 1 < len(q) and q[i] + q[i + 1] in ix.token_idf:
+            merged.append(q[i] + q[i + 1])
+            i += 2
+        else:
+            merged.append(q[i])
+            i += 1
+    return [q] if len(merged) == len(q) else [q, tuple(merged)]
+
+
 class Screener:
     """One loaded list + its index (+ an ownership graph); `screen` and `screen_frame` use one by default."""
 
-    def __init__(self, list_path: str | Path | None = None, index_path: str | Path | None = "default",
-                 ownership: str | Path | list[str | Path] | None = "default") -> None:
+    def __init__(
+        self,
+        list_path: str | Path | None = None,
+        index_path: str | Path | None = "default",
+        ownership: str | Path | list[str | Path] | None = "default",
+    ) -> None:
         from .ownership import OwnershipGraph
 
         raw = _read_bytes(list_path)
         import hashlib
 
         digest = hashlib.sha256(raw).hexdigest()
-        ipath = default_index_path() if index_path == "default" else (Path(index_path) if index_path else None)
+        ipath = (
+            default_index_path() if index_path == "default" else (Path(index_path) if index_path else None)
+        )
         cached: CachedList = load_or_build(lambda: load_list(list_path), digest, ipath)
         self.plist: PartyList = cached.plist
         self.index: NameIndex = cached.index
         self.from_cache = cached.from_cache
         p = self.plist.parties
-        self._rows = p.select("party_id", "list_code", "list_name", "name", "countries", "el_footnote",
-                              "listed_since", "listed_since_basis", "fr_notice", "license_requirement",
-                              "license_policy").to_dicts()
+        self._rows = p.select(
+            "party_id",
+            "list_code",
+            "list_name",
+            "name",
+            "countries",
+            "el_footnote",
+            "listed_since",
+            "listed_since_basis",
+            "fr_notice",
+            "license_requirement",
+            "license_policy",
+        ).to_dicts()
         self.ownership = OwnershipGraph.load(ownership)
 
     @property
@@ -207,12 +258,24 @@ class Screener:
         return self.plist.list_date
 
     # ------------------------------------------------------------------ core
-    def _score_party_names(self, q: tuple[str, ...], country: str | None) -> list[tuple[float, int, int, dict]]:
+    def _score_party_names(
+        self, q: tuple[str, ...], country: str | None
+    ) -> list[tuple[float, int, int, dict]]:
         """(calibrated score, party index, name id, detail) per party, best first."""
         ix = self.index
         best: dict[int, tuple[float, int, dict]] = {}
-        for nid in ix.candidates(q, CANDIDATES):
-            raw, detail = compare(q, ix.tokens[nid], ix)
+        pairs: list[tuple[tuple[str, ...], int]] = []
+        for qv in _query_forms(q, ix):
+            cands = ix.candidates(qv, CANDIDATES)
+            if len(cands) > DETAILED:
+                # cheap C-speed pre-ranking; the detailed feature comparison runs on the few best only
+                pre = process.extract(
+                    " ".join(qv), [ix.joined[n] for n in cands], scorer=fuzz.token_set_ratio, limit=DETAILED
+                )
+                cands = [cands[i] for _, _, i in pre]
+            pairs += [(qv, n) for n in cands]
+        for qv, nid in pairs:
+            raw, detail = compare(qv, ix.tokens[nid], ix)
             raw *= ix.prior[nid]
             pi = ix.party_idx[nid]
             if pi not in best or raw > best[pi][0]:
@@ -236,42 +299,69 @@ class Screener:
         row = self._rows[pi]
         ix = self.index
         feats = MatchFeatures(
-            matched_text=ix.texts[nid], alias_hit=ix.is_alias[nid],
+            matched_text=ix.texts[nid],
+            alias_hit=ix.is_alias[nid],
             exact_tokens=[t for t, s, k, _ in detail["best_q"] if k == "exact"],
             fuzzy_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k == "fuzzy"],
             phonetic_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k == "phonetic"],
             abbreviation_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k == "abbreviation"],
             unmatched_query_tokens=[t for t, s, _, _ in detail["best_q"] if s == 0],
             unmatched_listed_tokens=detail["unmatched_c"],
-            query_coverage=round(detail["cov_q"], 3), listed_coverage=round(detail["cov_c"], 3),
-            string_similarity=round(detail["string_sim"], 3), country=detail["country"],
+            query_coverage=round(detail["cov_q"], 3),
+            listed_coverage=round(detail["cov_c"], 3),
+            string_similarity=round(detail["string_sim"], 3),
+            country=detail["country"],
             raw_similarity=round(detail["raw"], 4),
         )
         since = row["listed_since"]
         return Match(
-            party_id=row["party_id"], list_code=row["list_code"], list_name=row["list_name"], name=row["name"],
-            matched_name=ix.texts[nid], score=round(score, 4), features=feats, explanation=feats.summary(),
-            countries=row["countries"] or [], el_footnote=row["el_footnote"], listed_since=since,
-            listed_since_basis=row["listed_since_basis"], fr_notice=row["fr_notice"],
-            license_requirement=row["license_requirement"], license_policy=row["license_policy"],
+            party_id=row["party_id"],
+            list_code=row["list_code"],
+            list_name=row["list_name"],
+            name=row["name"],
+            matched_name=ix.texts[nid],
+            score=round(score, 4),
+            features=feats,
+            explanation=feats.summary(),
+            countries=row["countries"] or [],
+            el_footnote=row["el_footnote"],
+            listed_since=since,
+            listed_since_basis=row["listed_since_basis"],
+            fr_notice=row["fr_notice"],
+            license_requirement=row["license_requirement"],
+            license_policy=row["license_policy"],
             listed_at_as_of=not (as_of and since and since > as_of),
         )
 
-    def screen(self, name: str, country: str | None = None, as_of: date | None = None,
-               limit: int = 5) -> ScreenResult:
+    def screen(
+        self, name: str, country: str | None = None, as_of: date | None = None, limit: int = 5
+    ) -> ScreenResult:
         """Screen one name; see the package docstring for the meaning of the result."""
         q = normalize(name or "")
         notes: list[str] = list(self.plist.notes)
         country = country.strip().upper() if country and country.strip() else None
         if not q:
             notes.append("name is empty after normalisation: cannot be screened, review by hand")
-            return ScreenResult(query=name or "", country=country, as_of=as_of, list_date=self.list_date,
-                                list_source=self.plist.source, status="possible", score=0.0, notes=notes)
+            return ScreenResult(
+                query=name or "",
+                country=country,
+                as_of=as_of,
+                list_date=self.list_date,
+                list_source=self.plist.source,
+                status="possible",
+                score=0.0,
+                notes=notes,
+            )
         scored = self._score_party_names(q, country)
         matches = [self._match(s, pi, nid, d, as_of) for s, pi, nid, d in scored[: max(limit, 1) * 3]]
         # among hits that clear T_HIGH, the list that restricts most comes first (EL before CMIC for Huawei)
-        matches.sort(key=lambda m: (m.score < T_HIGH, -LIST_PRIORITY.get(m.list_code, 0) if m.score >= T_HIGH
-                                    else 0, -m.score))
+        top_score = matches[0].score if matches else 0.0
+        matches.sort(
+            key=lambda m: (
+                -LIST_PRIORITY.get(m.list_code, 0) if m.score >= max(T_HIGH, top_score - 0.01) else 0,
+                -m.score,
+            )
+        )
         live = [m for m in matches if m.listed_at_as_of]
         if len(live) < len(matches) and as_of:
             notes.append(f"candidates listed after {as_of} are reported but do not count toward the status")
@@ -281,13 +371,24 @@ class Screener:
         affiliate = self.ownership.affiliate_of(name, country, as_of or self.list_date, self)
         if affiliate is not None and affiliate.affiliate and status != "match":
             status = "match"
-            notes.append(f"affiliate of listed {affiliate.inherited_party} ({affiliate.inherited_list}) "
-                         f"under 90 FR 47201")
+            notes.append(
+                f"affiliate of listed {affiliate.inherited_party} ({affiliate.inherited_list}) "
+                f"under 90 FR 47201"
+            )
         if as_of and as_of > self.list_date:
             notes.append(f"list snapshot {self.list_date} is older than as_of {as_of}")
-        return ScreenResult(query=name, country=country, as_of=as_of, list_date=self.list_date,
-                            list_source=self.plist.source, status=status, score=round(best, 4),
-                            matches=matches, affiliate=affiliate, notes=notes)
+        return ScreenResult(
+            query=name,
+            country=country,
+            as_of=as_of,
+            list_date=self.list_date,
+            list_source=self.plist.source,
+            status=status,
+            score=round(best, 4),
+            matches=matches,
+            affiliate=affiliate,
+            notes=notes,
+        )
 
     def screen_frame(self, parties: pl.DataFrame, progress=None) -> pl.DataFrame:
         """Screen each distinct (name, country, as_of) once and join back; rows and order are preserved."""
@@ -320,8 +421,15 @@ class Screener:
                 out["fr_notice"].append(top.fr_notice)
                 out["screen_basis"].append("name")
             else:
-                for k in ("screen_list", "screen_party", "screen_party_id", "el_footnote", "listed_since",
-                          "fr_notice", "screen_basis"):
+                for k in (
+                    "screen_list",
+                    "screen_party",
+                    "screen_party_id",
+                    "el_footnote",
+                    "listed_since",
+                    "fr_notice",
+                    "screen_basis",
+                ):
                     out[k].append(None)
             out["list_date"].append(self.list_date)
             if progress is not None:

@@ -63,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         store = Store(settings.db)
         app.state.store = store
+        from carveout.service import features
+
+        features.warm()
         app.state.upload_dir = settings.upload_dir or store.path.parent / "uploads"
         app.state.upload_dir.mkdir(parents=True, exist_ok=True)
         app.state.runner = JobRunner(store, settings.chunk_rows, settings.chunk_pause)

@@ -29,7 +29,7 @@ def _module(name: str):
 def available() -> dict[str, bool]:
     sc = _module("carveout.scenarios")
     return {
-        "ledger_io": _module("carveout.io.ledger") is not None,
+        "ledger_io": _has(_module("carveout.io.ledger"), "read_ledger"),
         "screening": _has(_module("carveout.screening"), "screen"),
         "scenarios": _has(sc, "diff"),
         "frontier": _has(sc, "frontier"),
@@ -38,17 +38,35 @@ def available() -> dict[str, bool]:
 
 
 def _has(mod: Any, attr: str) -> bool:
-    return mod is not None and hasattr(mod, attr)
+    try:  # a package's lazy __getattr__ may fail to import a part not landed yet
+        return mod is not None and getattr(mod, attr, None) is not None
+    except Exception:
+        return False
 
 
 # ---------- ledger ----------
 def read_ledger(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``carveout.io.ledger.read_ledger`` when installed; else a plain reader of facts-named columns."""
     mod = _module("carveout.io.ledger")
-    if mod is not None and hasattr(mod, "read_ledger"):
-        facts, errors = mod.read_ledger(path)
-        return facts, errors
-    return _fallback_read(path)
+    if mod is None or not hasattr(mod, "read_ledger"):
+        return _fallback_read(path)
+    out = mod.read_ledger(path)
+    if isinstance(out, tuple):
+        return out[0], out[1]
+    facts = out.facts  # carveout.io.ledger.Ledger: typed facts plus `line` and `error`
+    errors = out.errors if hasattr(out, "errors") else facts.filter(pl.col("error").is_not_null())
+    errors = errors.rename({"error": "message"}) if "error" in errors.columns else errors
+    return facts, errors
+
+
+class LedgerUnreadable(ValueError):
+    pass
+
+
+def ledger_error_types() -> tuple[type[BaseException], ...]:
+    mod = _module("carveout.io.ledger")
+    err = getattr(mod, "LedgerError", None) if mod is not None else None
+    return (err,) if err is not None else ()
 
 
 def _fallback_read(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -91,6 +109,19 @@ def screen(name: str, country: str | None) -> Any:
 # ---------- scenarios ----------
 def scenarios() -> Any:
     mod = _module("carveout.scenarios")
-    if mod is None or not hasattr(mod, "diff"):
+    if not _has(mod, "diff"):
         raise Unavailable("scenarios are not installed in this build (carveout.scenarios.diff)")
     return mod
+
+
+def warm() -> None:
+    """Load the screening index once at startup, so the first request does not pay for it."""
+    import logging
+
+    if not available()["screening"]:
+        return
+    try:
+        _module("carveout.screening").get_screener()
+    except Exception:  # the first screen() call will report the problem in its own request
+        logging.getLogger("carveout.service").warning("screening index could not be loaded at startup",
+                                                      exc_info=True)

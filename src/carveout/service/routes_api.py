@@ -217,9 +217,11 @@ async def screen(name: str = Query(min_length=1, max_length=300, description="pa
 
 
 class DiffRequest(BaseModel):
-    scenario: dict[str, Any] | str = Field(description="scenario document (the YAML file's content, as text or JSON)")
+    scenario: dict[str, Any] | str = Field(
+        description="a shipped scenario's name (GET /v1/scenarios), or a scenario document as YAML text or JSON")
     transactions: list[Transaction] | None = Field(None, max_length=10_000)
     job_id: str | None = Field(None, description="use a stored batch job's ledger instead of transactions")
+    as_of: date | None = Field(None, description="evaluate both sides on this day (default: the scenario's)")
 
 
 class FrontierRequest(BaseModel):
@@ -227,6 +229,14 @@ class FrontierRequest(BaseModel):
     designs: list[dict[str, Any]] | None = Field(None, max_length=1000)
     transactions: list[Transaction] | None = Field(None, max_length=10_000)
     job_id: str | None = None
+
+
+@router.get("/scenarios", dependencies=authed, responses={**ERRORS, 503: {"model": Error}})
+def scenario_list() -> dict[str, list[str]]:
+    """Names of the scenarios shipped with carveout."""
+    from carveout.service import scenarios_adapter as sa
+
+    return {"builtin": sa.builtin()}
 
 
 @router.post("/scenario/diff", dependencies=authed, responses={**ERRORS, 503: {"model": Error}})

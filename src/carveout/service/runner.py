@@ -154,7 +154,7 @@ def _typed_facts(facts: dict[str, Any]) -> dict[str, Any]:
 
 def _public(d: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "run_id", "row_no", "input_kind", "inputs", "license_required", "eccn", "classification",
-            "reasons", "missing", "license_exceptions", "authorization", "review_policy", "rules_version",
+            "reasons", "missing", "license_exceptions", "authorization_used", "review_policy", "rules_version",
             "scenario", "created_at", "audit")
     return {k: d.get(k) for k in keys}
 
@@ -205,7 +205,11 @@ class JobRunner:
         if not path.exists():
             self.store.update_run(run_id, status="failed", message="uploaded file is gone", finished_at=now())
             return
-        facts, errors = features.read_ledger(path)
+        try:
+            facts, errors = features.read_ledger(path)
+        except features.ledger_error_types() + (OSError,) as e:
+            self.store.update_run(run_id, status="failed", finished_at=now(), message=str(e)[:500])
+            return
         err_list = errors.head(1000).to_dicts() if errors is not None and errors.height else []
         done = self.store.run_rows(run_id)  # what is already durable (resume after a kill)
         self.store.update_run(run_id, status="running", total_rows=facts.height, done_rows=done,

@@ -1,0 +1,119 @@
+// carveout web UI: a little JS for ledger jobs and charts. Same-origin fetches carry the session cookie.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+
+  async function api(path, opts) {
+    const r = await fetch(path, Object.assign({ credentials: "same-origin" }, opts || {}));
+    const ct = r.headers.get("content-type") || "";
+    const body = ct.includes("json") ? await r.json() : await r.text();
+    if (!r.ok) {
+      const msg = body && body.message ? body.message + (body.field ? " (" + body.field + ")" : "") : r.status + " " + r.statusText;
+      throw new Error(msg);
+    }
+    return body;
+  }
+
+  function embed(el, spec) {
+    if (!window.vegaEmbed) { el.textContent = "chart library not loaded"; return Promise.resolve(); }
+    return window.vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(() => { el.dataset.rendered = "1"; });
+  }
+
+  function showJob(id) {
+    const box = $("job");
+    box.hidden = false;
+    box.dataset.job = id;
+    $("job-id").textContent = id;
+    $("dl-csv").href = "/v1/jobs/" + id + "/results?format=csv";
+    $("dl-parquet").href = "/v1/jobs/" + id + "/results?format=parquet";
+    poll(id);
+  }
+
+  async function poll(id) {
+    let j;
+    try { j = await api("/v1/jobs/" + id); }
+    catch (e) { $("job-status").textContent = "error: " + e.message; return; }
+    $("job-status").textContent = j.status;
+    const total = j.total_rows || 0;
+    $("job-progress").max = Math.max(total, 1);
+    $("job-progress").value = j.done_rows;
+    $("job-count").textContent = j.done_rows + " / " + total + " rows";
+    if (j.error_rows) {
+      $("job-errors").hidden = false;
+      $("job-errors").textContent = j.error_rows + " input problem(s); first: " +
+        j.errors.slice(0, 3).map((e) => e.line ? e.message : "row " + e.row + (e.column ? ", " + e.column : "") + ": " + e.message).join("; ");
+    }
+    if (j.status === "running" || j.status === "queued") { setTimeout(() => poll(id), 400); return; }
+    $("job-links").hidden = false;
+    const tb = $("job-summary").querySelector("tbody");
+    tb.innerHTML = "";
+    for (const [k, v] of Object.entries((j.summary || {}).by_verdict || {})) {
+      const tr = document.createElement("tr");
+      tr.innerHTML = "<td></td><td></td>";
+      tr.children[0].textContent = k; tr.children[1].textContent = v;
+      tr.dataset.verdict = k;
+      tb.appendChild(tr);
+    }
+    $("job-summary").hidden = false;
+    const spec = await api("/v1/jobs/" + id + "/chart");
+    await embed($("chart"), spec);
+  }
+
+  function ledgerPage() {
+    const form = $("upload-form");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      $("upload-error").hidden = true;
+      const fd = new FormData();
+      fd.append("file", $("file").files[0]);
+      if ($("as_of").value) fd.append("as_of", $("as_of").value);
+      try {
+        const j = await api("/v1/batch", { method: "POST", body: fd });
+        history.replaceState(null, "", "/ledger?job=" + j.id);
+        showJob(j.id);
+      } catch (e) {
+        $("upload-error").hidden = false;
+        $("upload-error").textContent = e.message;
+      }
+    });
+    const existing = $("job").dataset.job;
+    if (existing) showJob(existing);
+  }
+
+  function scenariosPage() {
+    const form = $("scenario-form");
+    if (!form) return;
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      $("sc-error").hidden = true;
+      try {
+        const res = await api("/v1/scenario/diff", {
+          method: "POST", headers: { "content-type": "application/json" },
+          body: JSON.stringify({ scenario: $("sc-builtin").value || $("sc-text").value, job_id: $("sc-job").value }),
+        });
+        $("sc-out").textContent = JSON.stringify(res, null, 2).slice(0, 50000);
+        const s = res.summary || {};
+        $("sc-summary").textContent = (s.rows_changed || 0) + " rows change; " + (s.newly_licensed_rows || 0) +
+          " newly licensed ($" + Math.round(s.newly_licensed_value_usd || 0).toLocaleString() + "), " +
+          (s.cleared_rows || 0) + " cleared ($" + Math.round(s.cleared_value_usd || 0).toLocaleString() + ").";
+        const c = res.charts || {};
+        if (c.exposure_by_company) await embed($("sc-chart"), c.exposure_by_company);
+        else $("sc-chart").textContent = "No company exposure for this ledger under this scenario.";
+        if (c.by_destination) await embed($("sc-chart2"), c.by_destination);
+      } catch (e) { $("sc-error").hidden = false; $("sc-error").textContent = e.message; }
+    });
+    const fr = $("fr-run");
+    if (fr) fr.addEventListener("click", async () => {
+      try {
+        const res = await api("/v1/frontier", {
+          method: "POST", headers: { "content-type": "application/json" },
+          body: JSON.stringify({ scenario: $("sc-builtin").value || $("sc-text").value, job_id: $("sc-job").value }),
+        });
+        if (res.chart) await embed($("fr-chart"), res.chart);
+        else $("fr-chart").textContent = JSON.stringify(res.result).slice(0, 5000);
+      } catch (e) { $("sc-error").hidden = false; $("sc-error").textContent = e.message; }
+    });
+  }
+
+  window.carveout = { ledgerPage, scenariosPage, embed, api };
+})();
