@@ -190,8 +190,8 @@ class Store:
         with self.lock:
             self.con.execute(_DDL)
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-            head = self.con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        self._seq, self._head = (int(head[0]), head[1]) if head else (0, GENESIS)
+            head = self.con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchall()
+        self._seq, self._head = (int(head[0][0]), head[0][1]) if head else (0, GENESIS)
 
     def close(self) -> None:
         with self.lock:
@@ -327,7 +327,7 @@ class Store:
     def run_rows(self, run_id: str) -> int:
         with self.lock:
             return int(self.con.execute("SELECT count(*) FROM determinations WHERE run_id = ?",
-                                        [run_id]).fetchone()[0])
+                                        [run_id]).fetchall()[0][0])
 
     def results_frame(self, run_id: str) -> pl.DataFrame:
         """A batch's verdicts in row order (inputs as JSON text, reason ids as lists)."""
@@ -390,7 +390,8 @@ class Store:
                 " OR d.rules_version IS DISTINCT FROM a.rules_version OR d.scenario IS DISTINCT FROM a.scenario"
                 " OR d.run_id <> a.run_id OR d.row_no <> a.row_no"
                 " OR to_json(d.reasons)::VARCHAR <> to_json(a.reasons::JSON)::VARCHAR"
-                " ORDER BY 1 LIMIT 1").fetchone()
+                " ORDER BY 1 LIMIT 1").fetchall()
+        bad = bad[0] if bad else None
         if bad:
             return Verification(False, checked, int(bad[0]), bad[1])
         return Verification(True, checked, None, None, prev)
@@ -422,5 +423,5 @@ class Store:
     def revoke_key(self, key_id: str) -> bool:
         with self.lock:
             n = self.con.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                                 [now(), key_id]).fetchone()
-        return bool(n and n[0])
+                                 [now(), key_id]).fetchall()
+        return bool(n and n[0][0])

@@ -31,8 +31,7 @@ def us_origin(f: Facts, p: Params) -> pl.Expr:
 def de_minimis(f: Facts, p: Params) -> pl.Expr:
     """Foreign-made item whose controlled U.S. content exceeds de minimis (25 %; 10 % for E:1/E:2)."""
     embargoed = isin(f.destination, p.group("E:1") + p.group("E:2"))
-    limit = pl.when(embargoed).then(pl.lit(p.get("de_minimis_pct_e", 10.0))).otherwise(
-        pl.lit(p.get("de_minimis_pct", 25.0)))
+    limit = pl.when(embargoed).then(pl.lit(p.de_minimis_pct_e1_e2)).otherwise(pl.lit(p.de_minimis_pct_general))
     return f.us_controlled_content_pct > limit
 
 
@@ -57,7 +56,7 @@ def fdp_fn1(f: Facts, p: Params) -> pl.Expr:
     return (f.entity_list_footnote == 1) & _foreign_product(f)
 
 
-@rule("part734.9.e2.fn4", cite="15 CFR 734.9(e)(2)", stage="jurisdiction", effective="2022-10-07",
+@rule("part734.9.e2.fn4", cite="15 CFR 734.9(e)(2)", stage="jurisdiction", effective="2022-10-21",
       source=OCT22)
 def fdp_fn4(f: Facts, p: Params) -> pl.Expr:
     """Entity List footnote 4 FDP (advanced computing / supercomputer entities)."""
@@ -81,10 +80,10 @@ def _ac_items() -> pl.Expr:
 
 
 @rule("part734.9.h.ac.2022", cite="15 CFR 734.9(h) (2022 text)", stage="jurisdiction",
-      effective="2022-10-07", until="2023-11-16", source=OCT22)
+      effective="2022-10-21", until="2023-11-16", source=OCT22)
 def fdp_ac_2022(f: Facts, p: Params) -> pl.Expr:
     """Advanced-computing FDP: foreign 3A090/4A090 items made with U.S. technology, destined to the PRC
-    (and Macau from 2023-01-17)."""
+    (and Macau from 2023-01-17). In force from 2022-10-21 (87 FR 62186 effective-date list)."""
     return _ac_items() & _foreign_product(f) & isin(f.destination, p.legacy_prc_scope)
 
 
@@ -98,18 +97,19 @@ def fdp_ac(f: Facts, p: Params) -> pl.Expr:
 
 
 @rule("part734.9.i.supercomputer.2022", cite="15 CFR 734.9(i) (2022 text)", stage="jurisdiction",
-      effective="2022-10-07", until="2023-11-16", source=OCT22)
+      effective="2022-10-21", until="2023-11-16", source=OCT22)
 def fdp_supercomputer_2022(f: Facts, p: Params) -> pl.Expr:
     """Supercomputer FDP: foreign items made with U.S. technology for a supercomputer in the PRC
-    (and Macau from 2023-01-17)."""
+    (and Macau from 2023-01-17). In force from 2022-10-21 (87 FR 62186 effective-date list)."""
     return (f.end_use == "supercomputer") & _foreign_product(f) & isin(f.destination, p.legacy_prc_scope)
 
 
 @rule("part734.9.i.supercomputer", cite="15 CFR 734.9(i)", stage="jurisdiction", effective="2023-11-17",
       source=OCT23)
 def fdp_supercomputer(f: Facts, p: Params) -> pl.Expr:
-    """Supercomputer FDP: foreign items made with U.S. technology for a supercomputer in Macau or D:5."""
-    return (f.end_use == "supercomputer") & _foreign_product(f) & isin(f.destination, d5_macau(p))
+    """Supercomputer FDP: foreign items made with U.S. technology for a supercomputer in the PRC or Macau
+    (the 2026 text still names only those two; docs/regulatory-facts.md)."""
+    return (f.end_use == "supercomputer") & _foreign_product(f) & isin(f.destination, p.legacy_prc_scope)
 
 
 @rule("part734.9.k.sme", cite="15 CFR 734.9(k)", stage="jurisdiction", effective="2024-12-02", source=DEC24)

@@ -63,7 +63,7 @@ def hbm_exception(f: Facts, p: Params) -> pl.Expr:
     """License Exception HBM: older HBM (bandwidth density below the 740.25 ceiling) shipped by an
     exporter not headquartered in Macau/D:5 (details of the conditions are C-secondary)."""
     return ((pl.col("ac_level") == "c")
-            & (f.memory_bandwidth_density_gb_s_mm2 < p.hbm_exception_mbd_max)
+            & (f.memory_bandwidth_density_gb_s_mm2 < p.hbm_max_memory_bandwidth_density)
             & ~isin(f.exporter_hq_country, d5_macau(p)))
 
 

@@ -235,6 +235,7 @@ class FrontierResult:
     points: pl.DataFrame  # every combination: exemptions, n, security_kept_usd, relief_usd, on_frontier
     frontier: pl.DataFrame  # the Pareto set, by security kept descending
     stats: dict[str, Any] = field(default_factory=dict)
+    extremes: pl.DataFrame | None = None  # no exemptions and all exemptions (always evaluated)
 
 
 def pareto(points: pl.DataFrame) -> pl.DataFrame:
@@ -335,7 +336,10 @@ def frontier(ledger: pl.DataFrame, scenario: str | Path | Scenario, candidates: 
         "workers": workers if executor != "serial" else 1, "prepare_s": t_prep, "evaluate_s": t_eval,
         "total_s": time.perf_counter() - t0,
     }
-    return FrontierResult(sc.name, day, names, points, front, stats)
+    ext = points.filter((pl.col("n_exemptions") == 0) | (pl.col("n_exemptions") == n))
+    dominated = [tuple(x) for x in ext.filter(~pl.col("on_frontier")).get_column("exemptions").to_list()]
+    stats["dominated_extremes"] = [list(x) for x in dominated]
+    return FrontierResult(sc.name, day, names, points, front, stats, ext)
 
 
 def _run_dask(jobs: list[_Job], scheduler: Any) -> list:

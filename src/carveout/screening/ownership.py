@@ -159,6 +159,7 @@ class OwnershipGraph:
         for e in self.edges:
             owners.setdefault(self._node_of(e.child), []).append(e)
         restricted: dict[tuple[str, ...], float] = {k: 100.0 for k in listed}
+        order: dict[tuple[str, ...], int] = dict.fromkeys(listed, 0)  # when each node became restricted
         changed = True
         while changed:
             changed = False
@@ -168,6 +169,7 @@ class OwnershipGraph:
                 agg = sum(e.percent for e in es if self._node_of(e.parent) in restricted)
                 if agg >= THRESHOLD:
                     restricted[child] = min(agg, 100.0)
+                    order[child] = len(order)
                     changed = True
         if target not in restricted:
             agg = sum(e.percent for e in owners.get(target, []) if self._node_of(e.parent) in restricted)
@@ -192,7 +194,8 @@ class OwnershipGraph:
                 continue
             for e in owners.get(node, []):
                 pk = self._node_of(e.parent)
-                if pk in restricted:
+                # only owners restricted before this node explain it (keeps cycles out of the chain)
+                if pk in restricted and order[pk] < order[node]:
                     chain.append(
                         OwnershipLink(parent=e.parent, child=e.child, percent=e.percent, source=e.source)
                     )

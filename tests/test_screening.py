@@ -1,0 +1,279 @@
+"""Restricted-party screening: loaders, normalisation, blocking, scoring, screen_frame and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from carveout.screening import (
+    T_HIGH,
+    ListFormatError,
+    Screener,
+    load_list,
+    normalize,
+    parse_footnote,
+)
+from carveout.screening.cli import app, lists_app
+from carveout.screening.index import build_index
+from carveout.screening.normalize import to_latin
+from carveout.screening.screener import _query_forms
+
+FIX = Path(__file__).parent / "fixtures" / "screening"
+
+
+@pytest.fixture(scope="session")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    """The packaged CSL snapshot, indexed once per session into a throwaway DuckDB cache."""
+    return Screener(index_path=tmp_path_factory.mktemp("idx") / "screening.duckdb")
+
+
+# ------------------------------------------------------------------------------------------------ loaders
+
+
+def test_packaged_default_list_loads_with_dates_and_footnotes() -> None:
+    plist = load_list()
+    assert plist.format == "csl_compact"
+    assert len(plist) == 25_921
+    assert plist.list_date == date(2026, 7, 31)
+    counts = dict(plist.counts_by_list().rows())
+    assert counts["EL"] == 3_420 and counts["SDN"] == 19_181
+    p = plist.parties
+    ymtc = p.filter((pl.col("name") == "Yangtze Memory Technologies Co., Ltd.") & (pl.col("list_code") == "EL"))
+    assert ymtc["listed_since"].item() == date(2022, 12, 19)
+    smic = p.filter(pl.col("name").str.starts_with("Semiconductor Manufacturing International (Beijing)"))
+    assert smic["el_footnote"].item() == 5
+    huawei = p.filter(pl.col("name").str.starts_with("Huawei Technologies Co., Ltd.") & (pl.col("list_code") == "EL"))
+    assert set(huawei["el_footnote"].to_list()) == {1}
+    assert p["party_id"].n_unique() == p.height
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("For all items subject to the EAR. (See §§ 734.9(e)(2) and 744.11 of the EAR)4", 4),
+        ("For all items subject to the EAR. (See §§ 734.9(e)(2) and 744.11 of the EAR) 4", 4),
+        ("For all items subject to the EAR. (See §§734.4(a)(9), 734.9(e)(3), and 744.11 of the EAR)5", 5),
+        ("For all items subject to the EAR, see §§ 734.9(e)1 and 744.11 of the EAR2", 1),
+        ("For all items subject to the EAR. (See §§ 734.9(g),3 746.8(a)(3), and 744.21(b) of the EAR)", 3),
+        ("For all items subject to the EAR. (See §744.11 of the EAR).", None),
+        ("For all items subject to the EAR. (See §§ 734.9(e)(2) and 744.11 of the EAR)", None),
+        (None, None),
+    ],
+)
+def test_footnote_parsing(text: str | None, expected: int | None) -> None:
+    assert parse_footnote(text) == expected
+
+
+def test_tradegov_json_loader() -> None:
+    plist = load_list(FIX / "tradegov_consolidated.json")
+    assert plist.format == "tradegov_json" and plist.list_date == date(2026, 7, 31)
+    rows = {r["party_id"]: r for r in plist.parties.to_dicts()}
+    eac = rows["e6b9b0f1c2"]
+    assert eac["list_code"] == "EL" and eac["el_footnote"] == 4 and eac["countries"] == ["CN"]
+    assert eac["listed_since"] == date(2023, 10, 19) and eac["aliases"] == ["EAC", "Shili Xinpian"]
+    assert "Shenzhen" in eac["addresses"][0]
+    fab = rows["a11c0de222"]
+    assert fab["el_footnote"] == 5 and fab["listed_since"] == date(2020, 12, 22)  # from the FR notice
+    assert rows["31337"]["list_code"] == "SDN" and rows["31337"]["el_footnote"] is None
+
+
+def test_tradegov_csv_loader_matches_json() -> None:
+    plist = load_list(FIX / "tradegov_consolidated.csv")
+    assert plist.format == "tradegov_csv"
+    eac = plist.parties.filter(pl.col("party_id") == "e6b9b0f1c2").row(0, named=True)
+    assert eac["el_footnote"] == 4 and eac["aliases"] == ["EAC", "Shili Xinpian"] and eac["countries"] == ["CN"]
+    assert plist.list_date == date.fromtimestamp((FIX / "tradegov_consolidated.csv").stat().st_mtime)
+
+
+def test_opensanctions_ftm_loader_skips_non_parties() -> None:
+    plist = load_list(FIX / "opensanctions.ftm.jsonl")
+    assert plist.format == "ftm" and len(plist) == 2
+    codes = dict(zip(plist.parties["party_id"], plist.parties["list_code"], strict=True))
+    assert codes == {"NK-example1": "CSL", "NK-example2": "SDN"}
+    assert plist.parties.filter(pl.col("party_id") == "NK-example2")["countries"].item().to_list() == ["RU"]
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "field"),
+    [
+        ("malformed_tradegov.json", 5, "start_date"),
+        ("malformed_syntax.json", 3, None),
+        ("malformed.ftm.jsonl", 2, "properties.name"),
+        ("malformed.csv", 3, "name"),
+    ],
+)
+def test_malformed_files_name_file_line_and_field(name: str, line: int, field: str | None) -> None:
+    with pytest.raises(ListFormatError) as err:
+        load_list(FIX / name)
+    assert err.value.line == line and err.value.field == field
+    assert name in str(err.value) and f"line {line}" in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------ normalisation
+
+
+@pytest.mark.parametrize(
+    ("raw", "tokens"),
+    [
+        ("华为技术有限公司", ("huawei", "technology")),
+        ("中芯国际集成电路制造有限公司", ("semiconductor", "manufacturing", "international")),
+        ("长江存储科技有限责任公司", ("yangtze", "memory", "technology")),
+        ("北京中科晶源科技有限公司", ("beijing", "zhongke", "jingyuan", "technology")),
+        ("삼성전자 주식회사", ("samsung", "electronic")),
+        ("SK하이닉스", ("sk", "hynix")),
+        ("현대", ("hyeondae",)),
+        ("HUAWEI TECH. CO., LTD (Shenzhen Branch)", ("huawei", "technology", "shenzhen")),
+        ("Huawei Technologies Co., Ltd., No. 2 Bantian Road, Shenzhen", ("huawei", "technology")),
+        ("Semiconductor Mfg Intl Corp", ("semiconductor", "manufacturing", "international")),
+        ("Win Key Limeited", ("win", "key")),
+        ("OOO Sberbank", ("sberbank",)),
+        ("Сбербанк", ("sberbank",)),
+        ("Société Générale S.A.", ("societe", "generale")),
+        ("Example GmbH & Co. KG", ("example",)),
+    ],
+)
+def test_normalisation(raw: str, tokens: tuple[str, ...]) -> None:
+    assert normalize(raw) == tokens
+
+
+def test_native_names_are_sourced() -> None:
+    from carveout.screening.normalize import native_names
+
+    rows = native_names()
+    assert len(rows) >= 11 and all(r.source.startswith("http") for r in rows)
+    assert to_latin("寒武纪").strip() == "Cambricon"
+
+
+# ------------------------------------------------------------------------------------- blocking + scoring
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("Yangtze Memroy Technologies", "Yangtze Memory Technologies Co., Ltd."),
+        ("Technologies Yangtze Memory", "Yangtze Memory Technologies Co., Ltd."),
+        ("Hua Wei Technologies", "Huawei Technologies Co., Ltd. (Huawei)"),
+        ("Cambrlcon Technologies Corp", "Cambricon Technologies Corporation Limited"),
+        ("Moore Threads Intelligent Tech (Beijing)", "Moore Thread Intelligent Technology (Beijing) Co., Ltd."),
+    ],
+)
+def test_blocking_returns_true_party_among_few_candidates(full: Screener, query: str, listed: str) -> None:
+    ix = full.index
+    forms = _query_forms(normalize(query), ix)  # "hua wei" is also tried as "huawei"
+    cands = [n for q in forms for n in ix.candidates(q, 40)]
+    assert len(cands) <= 80 < len(ix) // 100
+    names = {full._rows[ix.party_idx[n]]["name"] for n in cands}
+    assert listed in names
+
+
+@pytest.mark.parametrize(
+    ("query", "country", "list_code", "name_part"),
+    [
+        ("华为技术有限公司", "CN", "EL", "Huawei Technologies"),
+        ("中芯国际", "CN", "EL", "Semiconductor Manufacturing International"),
+        ("YMTC", "CN", "EL", "Yangtze Memory"),
+        ("寒武纪", "CN", "EL", "Cambricon"),
+        ("Sberbank Rossii", "RU", "SDN", "SBERBANK"),
+    ],
+)
+def test_screen_finds_listed_parties(full: Screener, query: str, country: str, list_code: str, name_part: str):
+    res = full.screen(query, country)
+    assert res.status == "match" and res.score >= T_HIGH
+    top = res.matches[0]
+    assert top.list_code == list_code and name_part.lower() in top.name.lower()
+    assert res.list_date == date(2026, 7, 31)
+    assert top.features.exact_tokens and top.explanation
+
+
+@pytest.mark.parametrize(
+    ("query", "country"),
+    [("Samsung Electronics Co., Ltd.", "KR"), ("삼성전자", "KR"), ("SK하이닉스", "KR"), ("长鑫存储技术有限公司", "CN"),
+     ("Taiwan Semiconductor Manufacturing Company", "TW"), ("Cambrian College", "CA")],
+)
+def test_hard_non_matches_are_not_matches(full: Screener, query: str, country: str) -> None:
+    assert full.screen(query, country).status != "match"
+
+
+def test_country_is_evidence(full: Screener) -> None:
+    same = full.screen("Yangtze Memory Technologies", "CN").matches[0]
+    other = full.screen("Yangtze Memory Technologies", "BR").matches[0]
+    assert same.features.country == "match" and other.features.country == "mismatch"
+    assert same.score > other.score
+
+
+def test_as_of_before_listing_does_not_count(full: Screener) -> None:
+    res = full.screen("Moore Thread Intelligent Technology (Beijing) Co., Ltd.", "CN", as_of=date(2023, 1, 1))
+    assert res.status == "clear" or all(not m.listed_at_as_of for m in res.matches if m.list_code == "EL")
+    assert any(not m.listed_at_as_of for m in res.matches)
+
+
+def test_index_is_cached_by_content_hash(tmp_path: Path) -> None:
+    lst = tmp_path / "list.json"
+    shutil.copy(FIX / "tradegov_consolidated.json", lst)
+    idx = tmp_path / "cache.duckdb"
+    assert Screener(lst, idx, None).from_cache is False
+    again = Screener(lst, idx, None)
+    assert again.from_cache is True and len(again.plist) == 3
+    assert again.screen("Example Advanced Chips", "CN").status == "match"
+    lst.write_text(lst.read_text().replace("PETROV, Ivan Example", "PETROV, Ivan Changed"))
+    assert Screener(lst, idx, None).from_cache is False
+
+
+# ------------------------------------------------------------------------------------------- screen_frame
+
+
+def test_screen_frame_keeps_rows_and_order(full: Screener) -> None:
+    frame = pl.read_csv(FIX / "parties.csv", infer_schema_length=0)
+    out = full.screen_frame(frame)
+    assert out.height == frame.height
+    assert out["name"].to_list() == frame["name"].to_list()
+    assert out["screen_status"].to_list() == ["match", "clear", "match", "clear", "possible", "clear"]
+    assert out.schema["el_footnote"] == pl.Int8 and out.schema["listed_since"] == pl.Date
+    assert out["screen_list"][0] == "EL" and out["el_footnote"][0] == 1
+    assert set(out["list_date"].to_list()) == {date(2026, 7, 31)}
+
+
+def test_screen_frame_with_as_of_column(full: Screener) -> None:
+    frame = pl.DataFrame({
+        "name": ["Shanghai Biren Intelligent Technology Co., Ltd."] * 2,
+        "country": ["CN", "CN"],
+        "as_of": [date(2022, 1, 1), date(2024, 1, 1)],
+    })
+    out = full.screen_frame(frame)
+    assert out["screen_status"].to_list()[1] == "match" and out["screen_status"][0] != "match"
+
+
+def test_index_builds_from_any_loader() -> None:
+    ix = build_index(load_list(FIX / "opensanctions.ftm.jsonl").parties)
+    assert len(ix) >= 3
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_file_mode_writes_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full: Screener) -> None:
+    import carveout.screening.cli as cli
+
+    monkeypatch.setattr(cli, "_screener", lambda *_: full)
+    out = tmp_path / "results.csv"
+    res = CliRunner().invoke(app, ["screen", "--file", str(FIX / "parties.csv"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pl.read_csv(out, infer_schema_length=0)
+    assert got.height == 6 and not list(tmp_path.glob(".results.csv.*"))
+
+
+def test_cli_single_name_and_load(monkeypatch: pytest.MonkeyPatch, full: Screener) -> None:
+    import carveout.screening.cli as cli
+
+    monkeypatch.setattr(cli, "_screener", lambda *_: full)
+    res = CliRunner().invoke(app, ["screen", "Yangtze Memory Tech", "--country", "CN"])
+    assert res.exit_code == 0 and "MATCH" in res.output
+    res = CliRunner().invoke(lists_app, ["load", str(FIX / "tradegov_consolidated.csv")])
+    assert res.exit_code == 0 and "EL" in res.output
+    res = CliRunner().invoke(lists_app, ["load", str(FIX / "malformed.csv")])
+    assert res.exit_code == 2 and "line 3" in res.output
