@@ -308,7 +308,10 @@ def evaluate(
         sig_cols |= {"tpp", "die_area_mm2"}
     sig_cols.discard("row")
     cols = sorted(sig_cols) + ["_epoch"]
-    sigs = f.select(cols).unique()
+    # One 64-bit hash per row names its signature; rows are joined back on it. Two distinct signatures
+    # sharing a hash has probability about n^2 / 2^65 (n = distinct signatures, usually thousands).
+    f = f.with_columns(_sig=pl.struct(cols).hash(seed=7))
+    sigs = f.select([*cols, "_sig"]).unique(subset="_sig", keep="any")
     parts = []
     for e in epochs:
         start, active, p = plans[e]
@@ -319,10 +322,10 @@ def evaluate(
     result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
     reason_enum = pl.Enum(rs.reason_ids())
     result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(
-        cols + [c for c in OUTPUT_COLUMNS if c != "rules_date"] + ["rules_date"]
+        cols + ["_sig"] + [c for c in OUTPUT_COLUMNS if c != "rules_date"] + ["rules_date"]
     )
-    out = f.join(result, on=cols, how="left", nulls_equal=True, maintain_order="left")
-    return out.drop("_epoch")
+    out = f.join(result.drop(cols), on="_sig", how="left", maintain_order="left")
+    return out.drop("_epoch", "_sig")
 
 
 def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:

@@ -31,6 +31,11 @@ app = typer.Typer(
 lists_app = typer.Typer(help="Restricted-party list files.", no_args_is_help=True)
 
 
+@lists_app.callback()
+def _lists() -> None:
+    """Restricted-party list files (keeps `lists` a group even with one command)."""
+
+
 def _screener(list_file: Path | None, ownership: list[Path] | None, db: Path | None) -> Screener:
     index = index_path_beside(db) if db else default_index_path()
     return Screener(list_file, index, [str(p) for p in ownership] if ownership else "default")

@@ -194,11 +194,12 @@ def load_or_build(plist_loader, content_hash: str, path: Path | None) -> CachedL
                 "list_date date, list_date_basis varchar, source varchar, format varchar, "
                 "built_at timestamp, index_version varchar)"
             )
-            row = con.execute(
+            rows = con.execute(
                 "select list_date, list_date_basis, source, format from list_versions "
                 "where content_hash = ? and index_version = ?",
                 [content_hash, INDEX_VERSION],
-            ).fetchone()
+            ).fetchall()
+            row = rows[0] if rows else None
             if row is not None:
                 frame = pl.from_arrow(
                     con.sql(f"select * from parties_{suffix} order by rowid").to_arrow_table()
