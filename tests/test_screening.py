@@ -192,8 +192,14 @@ def test_screen_finds_listed_parties(full: Screener, query: str, country: str, l
 
 @pytest.mark.parametrize(
     ("query", "country"),
-    [("Samsung Electronics Co., Ltd.", "KR"), ("삼성전자", "KR"), ("SK하이닉스", "KR"), ("长鑫存储技术有限公司", "CN"),
-     ("Taiwan Semiconductor Manufacturing Company", "TW"), ("Cambrian College", "CA")],
+    [
+        ("Samsung Electronics Co., Ltd.", "KR"),
+        ("삼성전자", "KR"),
+        ("SK하이닉스", "KR"),
+        ("长鑫存储技术有限公司", "CN"),
+        ("Taiwan Semiconductor Manufacturing Company", "TW"),
+        ("Cambrian College", "CA"),
+    ],
 )
 def test_hard_non_matches_are_not_matches(full: Screener, query: str, country: str) -> None:
     assert full.screen(query, country).status != "match"
@@ -239,11 +245,13 @@ def test_screen_frame_keeps_rows_and_order(full: Screener) -> None:
 
 
 def test_screen_frame_with_as_of_column(full: Screener) -> None:
-    frame = pl.DataFrame({
-        "name": ["Shanghai Biren Intelligent Technology Co., Ltd."] * 2,
-        "country": ["CN", "CN"],
-        "as_of": [date(2022, 1, 1), date(2024, 1, 1)],
-    })
+    frame = pl.DataFrame(
+        {
+            "name": ["Shanghai Biren Intelligent Technology Co., Ltd."] * 2,
+            "country": ["CN", "CN"],
+            "as_of": [date(2022, 1, 1), date(2024, 1, 1)],
+        }
+    )
     out = full.screen_frame(frame)
     assert out["screen_status"].to_list()[1] == "match" and out["screen_status"][0] != "match"
 

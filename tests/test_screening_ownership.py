@@ -42,8 +42,10 @@ def test_aggregate_ownership_by_two_listed_parents(small: Screener) -> None:
     assert aff is not None and aff.rule_in_force and aff.affiliate
     assert aff.aggregate_percent == pytest.approx(55.0)
     assert aff.inherited_list == "EL" and res.status == "match"
-    assert {link.parent for link in aff.chain} == {"Example Advanced Chips Co. Ltd.",
-                                                   "Sample Fab Manufacturing Corporation"}
+    assert {link.parent for link in aff.chain} == {
+        "Example Advanced Chips Co. Ltd.",
+        "Sample Fab Manufacturing Corporation",
+    }
 
 
 def test_indirect_ownership_through_a_cycle(small: Screener) -> None:
@@ -64,9 +66,15 @@ def test_suspended_rule_returns_nothing_and_says_so(small: Screener) -> None:
     res = small.screen("Alpha Holding Ltd.", as_of=date(2026, 1, 15))
     assert res.affiliate is not None and not res.affiliate.rule_in_force and not res.affiliate.affiliate
     assert "suspended" in res.affiliate.note and res.status != "match"
-    frame_out = small.screen_frame(__import__("polars").DataFrame(
-        {"name": ["Alpha Holding Ltd.", "Alpha Holding Ltd."], "country": [None, None],
-         "as_of": [date(2026, 1, 15), date(2026, 12, 1)]}))
+    frame_out = small.screen_frame(
+        __import__("polars").DataFrame(
+            {
+                "name": ["Alpha Holding Ltd.", "Alpha Holding Ltd."],
+                "country": [None, None],
+                "as_of": [date(2026, 1, 15), date(2026, 12, 1)],
+            }
+        )
+    )
     assert frame_out["screen_status"].to_list() == ["clear", "match"]
     assert frame_out["screen_basis"].to_list() == [None, "affiliate"]
 

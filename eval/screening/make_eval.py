@@ -246,9 +246,7 @@ def main() -> None:
     countries = parties["countries"].to_list()
     pool_el = [i for i, c in enumerate(codes) if c == "EL"]
     pool_other = [i for i, c in enumerate(codes) if c != "EL"]
-    picks = rng.sample(pool_el, args.positives // 2) + rng.sample(
-        pool_other, args.positives - args.positives // 2
-    )
+    picks = rng.sample(pool_el, args.positives // 2) + rng.sample(pool_other, args.positives - args.positives // 2)
     kinds = list(VARIANTS)
     for n, pi in enumerate(picks):
         source = names[pi]
@@ -316,9 +314,7 @@ def main() -> None:
         )
         made += 1
     with open(args.out, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(
-            fh, fieldnames=["query", "country", "variant", "source_name", "expected_party_ids"]
-        )
+        w = csv.DictWriter(fh, fieldnames=["query", "country", "variant", "source_name", "expected_party_ids"])
         w.writeheader()
         w.writerows(rows)
     print(f"wrote {len(rows)} queries to {args.out}")

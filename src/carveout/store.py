@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -332,10 +333,13 @@ class Store:
     def results_frame(self, run_id: str) -> pl.DataFrame:
         """A batch's verdicts in row order (inputs as JSON text, reason ids as lists)."""
         with self.lock:
-            tbl = self.con.sql(
+            cur = self.con.execute(
                 "SELECT row_no AS row, id AS audit_id, license_required, eccn, classification, reasons, missing,"
                 " license_exceptions, authorization_used AS \"authorization\", review_policy, rules_version, scenario, inputs"
-                " FROM determinations WHERE run_id = ? ORDER BY row_no", params=[run_id]).to_arrow_table()
+                " FROM determinations WHERE run_id = ? ORDER BY row_no", [run_id])
+            with warnings.catch_warnings():  # DuckDB notes the copy; a result set is small enough
+                warnings.simplefilter("ignore")
+                tbl = cur.to_arrow_table()
         return pl.from_arrow(tbl)  # type: ignore[return-value]
 
     def summary(self, run_id: str) -> list[dict[str, Any]]:

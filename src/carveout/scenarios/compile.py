@@ -85,30 +85,61 @@ class Compiled:
     warnings: list[str]
 
 
-def veu_override(current: dict | None, edits: list, effective: date) -> tuple[dict, list[str]]:
-    """Apply grant/revoke edits to a ``veu_sites`` value; return the new value and warnings."""
-    value = copy.deepcopy(dict(current or {}))
+def edit_veu_entry(entry: dict | None, e: Any) -> dict:
+    """One site's VEU record ({entity, status, eligible_eccns, ...}) after a grant or revocation."""
+    entry = dict(entry or {"entity": e.site, "status": "revoked", "eligible_eccns": []})
+    items = list(entry.get("eligible_eccns") or [])
+    if e.action == "grant":
+        if entry.get("status") != "authorized":
+            items = []
+        entry["status"] = "authorized"
+        entry["eligible_eccns"] = sorted(set(items) | set(e.items or []))
+        if "eligible_eccns_complete" in entry:
+            entry["eligible_eccns_complete"] = True  # the scenario states the list
+    elif e.items:
+        entry["eligible_eccns"] = [i for i in items if i not in set(e.items)]
+        if not entry["eligible_eccns"]:
+            entry["status"] = "revoked"
+    else:
+        entry["status"] = "revoked"
+        entry["eligible_eccns"] = []
+    return entry
+
+
+def veu_override(current: Any, edits: list, effective: date, per_site: bool) -> tuple[Any, list[str]]:
+    """Apply grant/revoke edits to a VEU parameter value: a per-site record (parameter named by the
+    facility id) or a ``veu_sites`` mapping {facility id: record}. Returns the new value and warnings."""
     warnings = []
+    if per_site:
+        value = copy.deepcopy(current)
+        for e in edits:
+            if e.action == "revoke" and not value:
+                warnings.append(f"VEU site {e.site} has no VEU record on {effective}; revoking it changes nothing")
+            value = edit_veu_entry(value, e)
+        return value, warnings
+    value = copy.deepcopy(dict(current or {}))
     for e in edits:
-        entry = dict(value.get(e.site) or {"entity": e.site, "status": "revoked", "eligible_eccns": []})
-        items = list(entry.get("eligible_eccns") or [])
-        if e.action == "grant":
-            if entry.get("status") != "authorized":
-                items = []
-            entry["status"] = "authorized"
-            entry["eligible_eccns"] = sorted(set(items) | set(e.items or []))
-        else:
-            if e.site not in value:
-                warnings.append(f"VEU site {e.site} is not listed on {effective}; revoking it changes nothing")
-            if e.items:
-                entry["eligible_eccns"] = [i for i in items if i not in set(e.items)]
-                if not entry["eligible_eccns"]:
-                    entry["status"] = "revoked"
-            else:
-                entry["status"] = "revoked"
-                entry["eligible_eccns"] = []
-        value[e.site] = entry
+        if e.action == "revoke" and e.site not in value:
+            continue  # not in this mapping (the site's own parameter holds it)
+        value[e.site] = edit_veu_entry(value.get(e.site), e)
     return value, warnings
+
+
+def veu_params_for(site: str, hint: str | None) -> list[tuple[str, bool]]:
+    """Which parameters hold a site's VEU record: [(name, per_site)]. A per-site parameter (named by the
+    facility id, as in rules/params/part748_veu.yaml) and a ``veu_sites`` mapping are both edited when
+    both exist, so the edit holds whichever the VEU rule reads."""
+    known = prm.all_params()
+    if hint:
+        return [(hint, hint == site)]
+    out = []
+    if site in known:
+        out.append((site, True))
+    if VEU_PARAM in known:
+        out.append((VEU_PARAM, False))
+    if not out:
+        raise KeyError(site)
+    return out
 
 
 def compile_scenario(sc: Scenario) -> Compiled:
@@ -129,21 +160,27 @@ def compile_chain(scenarios: list[Scenario]) -> Compiled:
     for s in scenarios:
         eff = s.effective
         ov: dict[str, Any] = dict(s.params)
-        by_param: dict[str, list] = {}
-        for e in s.list_edits.veu:
-            by_param.setdefault(e.param or VEU_PARAM, []).append(e)
+        by_param: dict[tuple[str, bool], list] = {}
+        for i, e in enumerate(s.list_edits.veu):
+            try:
+                for target in veu_params_for(e.site, e.param):
+                    by_param.setdefault(target, []).append(e)
+            except KeyError:
+                raise ScenarioError(s.source or s.name, [(
+                    f"list_edits.veu[{i}].site", f"no VEU parameter for {e.site!r}: neither a parameter named "
+                    f"after the site nor a {VEU_PARAM!r} mapping is defined")]) from None
         later: list[tuple[date, dict]] = []
         if by_param:
             # The edit is re-applied on every later change of the parameter, so a later dated value
             # (e.g. the 2025-12-31 revocations) is edited too rather than masked by a frozen copy.
             probe = engine.RuleSet(rules=[], overrides=overrides + [(eff, dict(s.params))])
-            for name, es in by_param.items():
+            for (name, per_site), es in by_param.items():
                 if name not in prm.all_params():
                     raise ScenarioError(s.source or s.name, [("list_edits.veu", f"no parameter {name!r} "
                                                               "(the VEU sites) is defined")])
                 days = [eff] + [v.effective for v in prm.all_params()[name].values if v.effective > eff]
                 for d in days:
-                    value, w = veu_override(probe.params(d)[name], es, d)
+                    value, w = veu_override(probe.params(d)[name], es, d, per_site)
                     if d == eff:
                         ov[name] = value
                         warnings += w

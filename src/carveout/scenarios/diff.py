@@ -1,8 +1,8 @@
 """Scenario diff: the same ledger under two rule sets, the rows whose verdict changes, and aggregates.
 
-Both sides are evaluated by ``engine.evaluate`` on the same day: by default the scenario's ``effective``
-day (the ledger is read as a pattern of trade and projected to the day the variant would apply), or each
-row's own date with ``as_of="rows"``, or any given date.
+Both sides are evaluated by ``engine.evaluate`` on the same day: by default the later of today and the
+scenario's ``effective`` day (the ledger is read as a pattern of trade and projected to the day the variant
+would apply, "from now on"), or each row's own date with ``as_of="rows"``, or any given date.
 
 Annual caps (``caps:`` in a scenario) are applied after evaluation: rows authorized by a capped rule at
 the capped facility are taken in date order within each calendar year (of the row's own date); while the
@@ -53,8 +53,8 @@ def as_compiled(ref: ScenarioRef) -> Compiled:
 def resolve_day(compiled: Compiled, as_of: date | str | None) -> date | None:
     if as_of == "rows":
         return None
-    if as_of is None:
-        return compiled.effective
+    if as_of is None:  # from now on: the later of today and the day the variant takes effect
+        return max(compiled.effective, date.today())
     return as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of))
 
 
@@ -168,7 +168,8 @@ def diff(ledger: pl.DataFrame, scenario: ScenarioRef, against: ScenarioRef = "ba
          as_of: date | str | None = None, *, screen: bool = True) -> DiffResult:
     """Rows of ``ledger`` whose licence verdict differs between ``against`` and ``scenario``.
 
-    ``as_of``: None = the scenario's effective day (both sides), "rows" = each row's own date, or a date.
+    ``as_of``: None = the later of today and the scenario's effective day (both sides), "rows" = each
+    row's own date, or a date.
     """
     sc = as_compiled(scenario)
     base = as_compiled(against)

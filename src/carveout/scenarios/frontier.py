@@ -266,7 +266,7 @@ def frontier(ledger: pl.DataFrame, scenario: str | Path | Scenario, candidates: 
     sc = scenario if isinstance(scenario, Scenario) else load(scenario)
     cands = candidates if isinstance(candidates, Candidates) else load_candidates(candidates)
     base_chain = chain(sc)
-    day = as_of or sc.effective
+    day = as_of or max(sc.effective, date.today())
     n = len(cands.candidates)
     combos = combinations(n, cands.max_combinations)
 

@@ -61,9 +61,7 @@ def screen_command(
     file: Path | None = typer.Option(None, "--file", "-f", help="CSV with columns name[,country][,as_of]"),
     out: Path | None = typer.Option(None, "--out", "-o", help="where to write results for --file"),
     list_file: Path | None = typer.Option(None, "--list", help="list file (default: packaged CSL snapshot)"),
-    ownership: list[Path] | None = typer.Option(
-        None, "--ownership", help="ownership CSV(s) parent,child,percent"
-    ),
+    ownership: list[Path] | None = typer.Option(None, "--ownership", help="ownership CSV(s) parent,child,percent"),
     db: Path | None = typer.Option(None, "--db", help="keep the index cache beside this DuckDB file"),
     limit: int = typer.Option(5, "--limit", help="matches to show"),
 ) -> None:
@@ -103,9 +101,7 @@ def screen_command(
     if res.affiliate is not None:
         console.print(f"ownership: {res.affiliate.note}")
         for link in res.affiliate.chain:
-            console.print(
-                f"  {link.parent} -> {link.child} {link.percent:g} % ({link.source or 'no source'})"
-            )
+            console.print(f"  {link.parent} -> {link.child} {link.percent:g} % ({link.source or 'no source'})")
     for note in res.notes:
         console.print(f"[dim]note: {note}[/]")
 

@@ -10,12 +10,14 @@ normalisation cost is paid once per list version.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -25,7 +27,17 @@ import polars as pl
 from .loaders import PARTY_SCHEMA, PartyList
 from .normalize import WEAK_TOKENS, name_variants, normalize
 
-INDEX_VERSION = "4"
+
+def _code_fingerprint() -> str:
+    """Index rows depend on the normalisation code and the native-name table: a change to either rebuilds."""
+    h = hashlib.sha1(INDEX_FORMAT.encode())
+    h.update(Path(__file__).with_name("normalize.py").read_bytes())
+    h.update(resources.files("carveout").joinpath("data", "csl", "native_names.csv").read_bytes())
+    return h.hexdigest()[:12]
+
+
+INDEX_FORMAT = "5"
+INDEX_VERSION = _code_fingerprint()
 MAX_POSTING = 4000  # keys filed under more names than this carry no identity (e.g. "technology")
 MAX_DERIVED_POSTING = 1500  # same for metaphone/prefix/suffix keys, which are noisier
 
@@ -113,17 +125,19 @@ class NameIndex:
         """Name ids sharing the rarest blocking keys with the query, best first."""
         keys = [key for key in blocking_keys(tokens) if key in self.postings]
         usable = [
-            key
-            for key in keys
-            if len(self.postings[key]) <= (MAX_POSTING if key[1:2] != ":" else MAX_DERIVED_POSTING)
+            key for key in keys if len(self.postings[key]) <= (MAX_POSTING if key[1:2] != ":" else MAX_DERIVED_POSTING)
         ]
         if not usable and keys:
             usable = [min(keys, key=lambda x: len(self.postings[x]))]
         acc: dict[int, float] = {}
-        for key in usable:
+        # rarest keys first; once enough names are in hand, common keys (long postings) add little but cost most
+        for key in sorted(usable, key=lambda x: len(self.postings[x])):
+            post = self.postings[key]
+            if len(acc) >= 4 * k and len(post) > 200:
+                break
             w = self.key_idf[key]
             get = acc.get
-            for nid in self.postings[key]:
+            for nid in post:
                 acc[nid] = get(nid, 0.0) + w
         for nid in self.exact.get(tokens, ()):
             acc[nid] = acc.get(nid, 0.0) + 100.0
@@ -138,9 +152,7 @@ def build_index(parties: pl.DataFrame) -> NameIndex:
     tokens: list[tuple[str, ...]] = []
     prior: list[float] = []
     is_alias: list[bool] = []
-    for pi, (name, aliases) in enumerate(
-        zip(parties["name"].to_list(), parties["aliases"].to_list(), strict=True)
-    ):
+    for pi, (name, aliases) in enumerate(zip(parties["name"].to_list(), parties["aliases"].to_list(), strict=True)):
         seen: set[tuple[str, ...]] = set()
         forms = [(v, p, False) for v, p in name_variants(name)]
         for alias in aliases or []:
@@ -169,7 +181,7 @@ class CachedList:
 
 
 def _table_suffix(content_hash: str) -> str:
-    return content_hash[:16] + "_v" + INDEX_VERSION
+    return content_hash[:16] + "_" + INDEX_VERSION
 
 
 def load_or_build(plist_loader, content_hash: str, path: Path | None) -> CachedList:
@@ -201,9 +213,7 @@ def load_or_build(plist_loader, content_hash: str, path: Path | None) -> CachedL
             ).fetchall()
             row = rows[0] if rows else None
             if row is not None:
-                frame = pl.from_arrow(
-                    con.sql(f"select * from parties_{suffix} order by rowid").to_arrow_table()
-                )
+                frame = pl.from_arrow(con.sql(f"select * from parties_{suffix} order by rowid").to_arrow_table())
                 assert isinstance(frame, pl.DataFrame)
                 parties = frame.select(list(PARTY_SCHEMA)).cast(PARTY_SCHEMA)
                 names = con.sql(f"select * from names_{suffix} order by name_id").to_arrow_table()
@@ -277,7 +287,7 @@ def _store(con: duckdb.DuckDBPyConnection, plist: PartyList, index: NameIndex, s
         "select content_hash, index_version from list_versions order by built_at desc offset 3"
     ).fetchall()
     for h, v in old:
-        s = h[:16] + "_v" + v
+        s = h[:16] + "_" + v
         con.execute(f"drop table if exists parties_{s}")
         con.execute(f"drop table if exists names_{s}")
         con.execute("delete from list_versions where content_hash = ?", [h])

@@ -300,9 +300,7 @@ def _tradegov_row(rec: dict[str, Any], path: str, line: int | None) -> dict[str,
     rid = rec.get("id") or rec.get("_id")
     start = _iso_date(rec.get("start_date"), path, line, "start_date")
     return {
-        "party_id": str(rid)
-        if rid
-        else _synthetic_id(code, name, countries, rec.get("federal_register_notice")),
+        "party_id": str(rid) if rid else _synthetic_id(code, name, countries, rec.get("federal_register_notice")),
         "list_code": code,
         "list_name": source,
         "name": name.strip(),
@@ -348,9 +346,7 @@ def _load_tradegov_csv(text: str, path: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     need = {"name", "source"}
     if not reader.fieldnames or not need <= set(reader.fieldnames):
-        raise ListFormatError(
-            path, 1, None, f"CSV header must contain {sorted(need)}; got {reader.fieldnames}"
-        )
+        raise ListFormatError(path, 1, None, f"CSV header must contain {sorted(need)}; got {reader.fieldnames}")
     rows = []
     for rec in reader:
         line = reader.line_num
@@ -359,8 +355,7 @@ def _load_tradegov_csv(text: str, path: str) -> list[dict[str, Any]]:
                 path,
                 line,
                 None,
-                f"{len(rec[None]) + len(reader.fieldnames)} cells "
-                f"but the header has {len(reader.fieldnames)}",
+                f"{len(rec[None]) + len(reader.fieldnames)} cells but the header has {len(reader.fieldnames)}",
             )
         r: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else v) for k, v in rec.items()}
         for k in _CSV_LISTS:
@@ -385,9 +380,7 @@ def _load_ftm(text: str, path: str) -> list[dict[str, Any]]:
         try:
             ent = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ListFormatError(
-                path, lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
-            ) from None
+            raise ListFormatError(path, lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(ent, dict) or "schema" not in ent:
             raise ListFormatError(path, lineno, "schema", "FollowTheMoney entity has no schema")
         if ent["schema"] not in _FTM_PARTY_SCHEMAS:
@@ -456,8 +449,7 @@ def _sniff(text: str, path: str) -> str:
         path,
         1,
         None,
-        "unrecognised list format (expected CSL JSON, trade.gov JSON/CSV, "
-        "or OpenSanctions FollowTheMoney JSON lines)",
+        "unrecognised list format (expected CSL JSON, trade.gov JSON/CSV, or OpenSanctions FollowTheMoney JSON lines)",
     )
 
 
@@ -474,9 +466,7 @@ def _parse(raw: bytes, path: str, fs_path: Path | None) -> PartyList:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ListFormatError(
-                path, exc.lineno, None, f"not valid JSON ({exc.msg}, column {exc.colno})"
-            ) from None
+            raise ListFormatError(path, exc.lineno, None, f"not valid JSON ({exc.msg}, column {exc.colno})") from None
         if isinstance(doc, dict) and "entries" in doc and "fieldKey" in doc:
             kind = "csl_compact"
             rows, listed = _load_compact(doc, text, path)

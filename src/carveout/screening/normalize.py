@@ -35,10 +35,7 @@ class NativeName:
 def native_names() -> tuple[NativeName, ...]:
     """The sourced native-script table shipped in carveout/data/csl/native_names.csv, longest first."""
     text = resources.files("carveout").joinpath("data", "csl", "native_names.csv").read_text("utf-8")
-    rows = [
-        NativeName(r["native"], r["english"], r["kind"], r["source"])
-        for r in csv.DictReader(text.splitlines())
-    ]
+    rows = [NativeName(r["native"], r["english"], r["kind"], r["source"]) for r in csv.DictReader(text.splitlines())]
     return tuple(sorted(rows, key=lambda r: -len(r.native)))
 
 

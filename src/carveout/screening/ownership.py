@@ -60,9 +60,7 @@ def read_ownership_csv(text: str, path: str) -> list[Edge]:
     reader = csv.DictReader(io.StringIO(text))
     cols = [c.strip().lower() for c in (reader.fieldnames or [])]
     if not {"parent", "child", "percent"} <= set(cols):
-        raise ListFormatError(
-            path, 1, None, f"header must be parent,child,percent[,source]; got {reader.fieldnames}"
-        )
+        raise ListFormatError(path, 1, None, f"header must be parent,child,percent[,source]; got {reader.fieldnames}")
     reader.fieldnames = cols
     edges = []
     for rec in reader:
@@ -122,9 +120,7 @@ class OwnershipGraph:
     def _node_of(self, name: str) -> tuple[str, ...]:
         return normalize(name)
 
-    def affiliate_of(
-        self, name: str, country: str | None, as_of: date, screener: Screener
-    ) -> AffiliateFinding:
+    def affiliate_of(self, name: str, country: str | None, as_of: date, screener: Screener) -> AffiliateFinding:
         from .screener import T_HIGH, AffiliateFinding, OwnershipLink
 
         in_force, note = rule_status(as_of)
@@ -196,9 +192,7 @@ class OwnershipGraph:
                 pk = self._node_of(e.parent)
                 # only owners restricted before this node explain it (keeps cycles out of the chain)
                 if pk in restricted and order[pk] < order[node]:
-                    chain.append(
-                        OwnershipLink(parent=e.parent, child=e.child, percent=e.percent, source=e.source)
-                    )
+                    chain.append(OwnershipLink(parent=e.parent, child=e.child, percent=e.percent, source=e.source))
                     frontier.append(pk)
         top = max(roots, key=lambda r: r.rank())
         return AffiliateFinding(

@@ -1,15 +1,18 @@
 """Scoring a query against blocked candidates, and the result models.
 
-The score is built from features a reviewer can check: weighted token coverage in both directions (exact,
-typo-tolerant, phonetic and abbreviation matches), whole-string similarity for split/joined words, an alias
-flag and country agreement. It is mapped through a logistic curve fitted on the evaluation set
-(eval/screening/calibrate.py), so 0.9 means roughly "nine in ten such hits are the listed party".
+The score is built from features a reviewer can check: IDF-weighted token coverage in both directions (exact,
+typo-tolerant, OCR-folded, phonetic and abbreviation matches), whole-string similarity for split/joined words, a
+penalty when each side has a distinctive word the other lacks, and country agreement. The raw similarity goes
+through a fixed logistic curve (CAL_A, CAL_B) so scores spread over [0, 1]; the curve and the thresholds were
+set by hand against eval/screening/queries.csv (see eval/screening/README.md). It is monotone in the raw
+similarity, not a fitted probability.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +31,7 @@ from .normalize import normalize
 T_HIGH = 0.80
 T_LOW = 0.40
 
-# Logistic calibration of the raw similarity (fitted by eval/screening/calibrate.py on a disjoint seed).
+# Logistic mapping of the raw similarity; hand-set (raw 0.80 -> 0.50, raw 0.90 -> 0.80, raw 1.0 -> 0.94).
 CAL_A = 14.0
 CAL_B = -11.2
 
@@ -142,6 +145,7 @@ def status_of(score: float) -> Status:
 _OCR_FOLD = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "8": "b"})
 
 
+@lru_cache(maxsize=100_000)
 def _ocr_fold(t: str) -> str:
     return t.replace("rn", "m").translate(_OCR_FOLD)
 
@@ -154,8 +158,10 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
     if len(q) >= 4 and len(c) >= 4:
         jw = JaroWinkler.normalized_similarity(q, c)
         # Jaro-Winkler flatters shared prefixes ("changxin"/"changjiang"); require edit agreement too
-        if jw >= (0.85 if min(len(q), len(c)) >= 7 else 0.88) and Indel.normalized_similarity(q, c) >= 0.75:
-            return jw, "fuzzy"
+        if jw >= (0.85 if min(len(q), len(c)) >= 7 else 0.88):
+            ind = Indel.normalized_similarity(q, c)
+            if ind >= 0.8 or (ind >= 0.75 and abs(len(q) - len(c)) <= 1):
+                return jw, "fuzzy"
         # metaphone collides on short words ("baidu"/"boet"): demand length and some spelling agreement
         if len(q) >= 5 and len(c) >= 5 and jw >= 0.75 and metaphone(q) == metaphone(c):
             return 0.85, "phonetic"
@@ -230,9 +236,7 @@ class Screener:
         import hashlib
 
         digest = hashlib.sha256(raw).hexdigest()
-        ipath = (
-            default_index_path() if index_path == "default" else (Path(index_path) if index_path else None)
-        )
+        ipath = default_index_path() if index_path == "default" else (Path(index_path) if index_path else None)
         cached: CachedList = load_or_build(lambda: load_list(list_path), digest, ipath)
         self.plist: PartyList = cached.plist
         self.index: NameIndex = cached.index
@@ -258,9 +262,7 @@ class Screener:
         return self.plist.list_date
 
     # ------------------------------------------------------------------ core
-    def _score_party_names(
-        self, q: tuple[str, ...], country: str | None
-    ) -> list[tuple[float, int, int, dict]]:
+    def _score_party_names(self, q: tuple[str, ...], country: str | None) -> list[tuple[float, int, int, dict]]:
         """(calibrated score, party index, name id, detail) per party, best first."""
         ix = self.index
         best: dict[int, tuple[float, int, dict]] = {}
@@ -333,9 +335,7 @@ class Screener:
             listed_at_as_of=not (as_of and since and since > as_of),
         )
 
-    def screen(
-        self, name: str, country: str | None = None, as_of: date | None = None, limit: int = 5
-    ) -> ScreenResult:
+    def screen(self, name: str, country: str | None = None, as_of: date | None = None, limit: int = 5) -> ScreenResult:
         """Screen one name; see the package docstring for the meaning of the result."""
         q = normalize(name or "")
         notes: list[str] = list(self.plist.notes)
@@ -372,8 +372,7 @@ class Screener:
         if affiliate is not None and affiliate.affiliate and status != "match":
             status = "match"
             notes.append(
-                f"affiliate of listed {affiliate.inherited_party} ({affiliate.inherited_list}) "
-                f"under 90 FR 47201"
+                f"affiliate of listed {affiliate.inherited_party} ({affiliate.inherited_list}) under 90 FR 47201"
             )
         if as_of and as_of > self.list_date:
             notes.append(f"list snapshot {self.list_date} is older than as_of {as_of}")

@@ -1,0 +1,158 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright against a real server.
+
+Needs /usr/bin/chromium (.ci/install-browser.sh); never runs `playwright install`.
+Screenshots of each page land in out/screenshots/.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from carveout.service.testing import Server, make_key
+
+CHROMIUM = os.environ.get("CARVEOUT_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run .ci/install-browser.sh")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ui")
+    key = make_key(d / "carveout.duckdb")
+    srv = Server(d / "carveout.duckdb").start()
+    yield srv, key
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    srv, key = server
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    external: list[str] = []
+    pg.on("request", lambda r: None if r.url.startswith((srv.url, "data:", "blob:")) else external.append(r.url))
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{srv.url}/login")
+    pg.fill("#key", key)
+    pg.click("#login")
+    pg.wait_for_url(f"{srv.url}/")
+    pg.srv = srv  # type: ignore[attr-defined]
+    yield pg
+    assert not external, f"the UI must work offline, but it fetched {external}"
+    assert not errors, f"JavaScript errors: {errors}"
+    ctx.close()
+
+
+def shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_login_is_required(browser, server):
+    srv, _ = server
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(f"{srv.url}/")
+    assert "/login" in pg.url
+    pg.fill("#key", "co_bad_key")
+    pg.click("#login")
+    assert "not valid" in pg.text_content(".error")
+    shot(pg, "login")
+    ctx.close()
+
+
+def test_check_form_shows_verdict_and_decision_path(page):
+    page.fill("#item_name", "H100 SXM")
+    page.select_option("#item_kind", "ic")
+    page.fill("#tpp", "15832")
+    page.fill("#die_area_mm2", "814")
+    page.select_option("#marketed_for_datacenter", "yes")
+    page.fill("#date", "2024-06-01")
+    page.fill("#destination", "CN")
+    page.select_option("#us_origin", "yes")
+    page.click("#check")
+    page.wait_for_selector("#verdict")
+    assert page.get_attribute("#verdict", "data-verdict") == "yes"
+    assert page.text_content("#eccn").strip() == "3A090.a"
+    reasons = page.locator("li.reason")
+    assert reasons.count() >= 2
+    first = reasons.first
+    assert first.get_attribute("data-rule").startswith("ccl.3a090")
+    assert "15 CFR" in first.text_content() and "tpp" in first.text_content()
+    shot(page, "check")
+    page.click("#audit-link")
+    page.wait_for_selector("#same-answer")
+    assert page.text_content("#same-answer").strip().startswith("yes")
+    page.click("#verify")
+    page.wait_for_selector("#verification")
+    assert "Chain intact" in page.text_content("#verification")
+    shot(page, "audit")
+
+
+def test_check_form_names_a_bad_field(page):
+    page.fill("#tpp", "-3")
+    page.click("#check")
+    assert "item.tpp" in page.text_content(".field-error")
+
+
+def test_screen_a_name(page):
+    page.goto(f"{page.srv.url}/screen")
+    page.fill("#name", "Huawei Technologies Co., Ltd.")
+    page.fill("#country", "CN")
+    page.click("#screen")
+    page.wait_for_selector("#screen-result, #screen-error")
+    if page.locator("#screen-error").count():
+        pytest.skip(page.text_content("#screen-error"))
+    assert "match" in page.text_content("#screen-result").lower()
+    shot(page, "screen")
+
+
+def test_upload_a_ledger_and_see_the_chart(page, tmp_path):
+    rows = [{"date": "2024-03-01", "item_kind": "ic", "tpp": float(1000 + 700 * i), "die_area_mm2": 800.0,
+             "destination": ["CN", "DE", "MO", "KR", "JP"][i % 5], "ship_from": "US", "us_origin": "true",
+             "value_usd": 1000.0 * i} for i in range(60)]
+    f = tmp_path / "ledger.csv"
+    pl.DataFrame(rows).write_csv(f)
+    page.goto(f"{page.srv.url}/ledger")
+    page.set_input_files("#file", str(f))
+    page.click("#upload")
+    page.wait_for_function("document.getElementById('job-status').textContent === 'done'", timeout=60_000)
+    assert page.text_content("#job-count").startswith("60 / 60")
+    page.wait_for_selector("#chart[data-rendered='1'] svg", timeout=30_000)
+    assert page.locator("#chart svg .mark-rect path, #chart svg path").count() > 0
+    assert page.locator("#job-summary tr[data-verdict]").count() >= 1
+    shot(page, "ledger")
+
+
+def test_scenarios_page(page):
+    page.goto(f"{page.srv.url}/scenarios")
+    if page.locator("#scenarios-missing").count():
+        shot(page, "scenarios")
+        pytest.skip("scenarios package not installed")
+    if page.locator("#sc-job option").count() == 0:
+        pytest.skip("no finished ledger job to run a scenario on")
+    page.click("#sc-run")
+    page.wait_for_function("document.getElementById('sc-summary').textContent.length > 0 || "
+                           "!document.getElementById('sc-error').hidden", timeout=60_000)
+    assert page.locator("#sc-error").is_hidden(), page.text_content("#sc-error")
+    assert "rows change" in page.text_content("#sc-summary")
+    shot(page, "scenarios")
