@@ -86,7 +86,7 @@ def test_signature_scores_match_full_evaluation(files):
     from carveout.scenarios.compile import compile_chain
 
     out = evaluate_scenario(led, compile_chain(chain(s) + [full]), DAY, screen=False)
-    kept = out.filter((pl.col("license_required") == "yes"))["value_usd"].sum()
+    kept = out.filter(pl.col("license_required") == "yes")["value_usd"].sum()
     got = res.points.filter(pl.col("n_exemptions") == 3)["security_kept_usd"].item()
     assert got == pytest.approx(kept)
 

@@ -36,6 +36,7 @@ SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Heal
 
 COUNTRIES = ["US", "CN", "HK", "MO", "RU", "VN", "KR", "JP", "NL", "TW", "AE", "SG", "IN", "DE", "IR"]
 D5_OR_MACAU = ["CN", "RU", "MO", "HK", "VN", "IR"]
+OUTSIDE_D5 = ["US", "KR", "JP", "NL", "TW", "AE", "SG", "IN", "DE"]
 ECCNS = ["3A090.a", "3A090.b", "4A090.a", "3A090.c", "3A001.z", "3B001.c", "3B001.c.1.a", "3B001.f.1",
          "3B002.c", "3B993", "3B994", "3B991", "EAR99", "5A992"]
 FACILITIES = ["SAMSUNG-XIAN", "SKH-WUXI", "SKH-DALIAN", "TSMC-NANJING", "SMIC-BEIJING"]
@@ -148,22 +149,38 @@ def _worse(before: list[str], after: list[str], rows: list[dict], changed: list[
             assert a != "no", f"{how} on {day}: {b!r} became 'no'\nbefore: {r}\nafter:  {c}"
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=100, **SETTINGS)
 @given(rows=st.lists(shipment(), min_size=1, max_size=20), day=st.sampled_from(LICENCE_DAYS))
 def test_entity_list_designation_never_clears(rows, day):
+    # A licence on file overcomes every requirement, but an *unknown* requirement is not treated as
+    # overcome (known engine issue, see test_licence_on_file_overcomes_an_unknown_requirement below):
+    # the property is checked for shipments without one until that is fixed.
+    rows = [{**r, "licence_on_file": False} for r in rows]
     listed = [{**r, "end_user_listed": True} for r in rows]
     _worse(*pair(rows, listed, day), rows, listed, day, "end_user_listed=True")
 
 
-@settings(max_examples=150, **SETTINGS)
+def test_licence_on_file_overcomes_an_unknown_requirement():
+    """Minimal example hypothesis found: unknown Entity List status -> needs_review, listed -> no."""
+    row = dict(destination="US", ship_from="US", end_use="advanced_node_logic_fab", licence_on_file=True,
+               end_user_listed=None)
+    before, after = pair([row], [{**row, "end_user_listed": True}], date(2023, 1, 1))
+    assert not (before == ["needs_review"] and after == ["no"]), (before, after)
+
+
+@settings(max_examples=100, **SETTINGS)
 @given(rows=st.lists(shipment(), min_size=1, max_size=20), day=st.sampled_from(LICENCE_DAYS),
-       dest=st.sampled_from(D5_OR_MACAU))
-def test_moving_into_d5_or_macau_never_clears(rows, day, dest):
+       dest=st.sampled_from(D5_OR_MACAU), origin=st.lists(st.sampled_from(OUTSIDE_D5), min_size=20, max_size=20))
+def test_moving_into_d5_or_macau_never_clears(rows, day, dest, origin):
+    # From a *known* destination outside D:5/Macau: an unknown destination is already the worst case
+    # (learning it is RU may rightly clear a shipment under the 2022 PRC-only text), and CN -> RU is
+    # not "into D:5" (before 2023-11-17 the PRC was controlled and the rest of D:5 was not).
+    rows = [{**r, "destination": o} for r, o in zip(rows, origin, strict=False)]
     moved = [{**r, "destination": dest} for r in rows]
     _worse(*pair(rows, moved, day), rows, moved, day, f"destination={dest}")
 
 
-@settings(max_examples=200, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(rows=st.lists(shipment(), min_size=1, max_size=20), day=st.sampled_from(LICENCE_DAYS),
        fact=st.sampled_from(NULLABLE_FACTS))
 def test_forgetting_a_fact_never_clears(rows, day, fact):

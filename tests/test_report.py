@@ -29,8 +29,9 @@ def test_report_is_self_contained(tmp_path):
 def test_summary_table_over_shipped_scenarios():
     t = summary_table(ledger(1), screen=False)
     assert t.row_count == 6
-    text = Console(width=200, record=True).export_text() if False else None
-    _ = text
+    console = Console(width=200, record=True)
+    console.print(t)
+    assert "flexibility_package" in console.export_text()
 
 
 def test_cli_list_validate_diff(tmp_path):

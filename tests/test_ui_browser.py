@@ -6,7 +6,6 @@ Screenshots of each page land in out/screenshots/.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 

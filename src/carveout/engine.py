@@ -202,7 +202,9 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
     uncovered = [col[r.id].fill_null(False) & ~overcome(r, auths) for r in enforced_reqs]
     any_yes = pl.any_horizontal(uncovered) if uncovered else pl.lit(False)
     any_true = pl.any_horizontal([col[r.id].fill_null(False) for r in enforced_reqs] or [pl.lit(False)])
-    any_null = pl.any_horizontal([col[r.id].is_null() for r in enforced_reqs] or [pl.lit(False)])
+    # An unknown requirement matters unless an authorization that would lift it is in hand.
+    any_null = pl.any_horizontal([col[r.id].is_null() & ~overcome(r, auths) for r in enforced_reqs]
+                                 or [pl.lit(False)])
     status = (
         pl.when(any_yes).then(pl.lit("yes")).when(any_null).then(pl.lit("needs_review")).otherwise(pl.lit("no"))
     )

@@ -114,6 +114,7 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
         tpp=tpp,
         performance_density=pl.coalesce(pl.col("performance_density"), pd),
         item_kind=pl.col("item_kind").str.to_lowercase().str.strip_chars(),
+        eccn_declared=pl.col("eccn_declared").str.strip_chars().replace("", None),
         # Facts only the user can add (an is-informed letter, a red flag, a licence in hand, U.S.-person
         # support): absent means none was reported.
         is_informed=pl.col("is_informed").fill_null(False),

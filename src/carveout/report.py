@@ -25,7 +25,6 @@ _REMOTE_SCRIPT = re.compile(r"<script[^>]+src\s*=\s*[\"']https?://", re.I)
 
 def _js_bundle() -> str:
     import vl_convert as vlc
-
     from altair.utils._importers import vl_version_for_vl_convert
 
     # The default bundle defines a global ``vegaEmbed`` (as Altair's own inline HTML template uses it).

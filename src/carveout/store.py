@@ -335,7 +335,8 @@ class Store:
         with self.lock:
             cur = self.con.execute(
                 "SELECT row_no AS row, id AS audit_id, license_required, eccn, classification, reasons, missing,"
-                " license_exceptions, authorization_used AS \"authorization\", review_policy, rules_version, scenario, inputs"
+                " license_exceptions, authorization_used AS \"authorization\", review_policy, rules_version,"
+                " scenario, inputs"
                 " FROM determinations WHERE run_id = ? ORDER BY row_no", [run_id])
             with warnings.catch_warnings():  # DuckDB notes the copy; a result set is small enough
                 warnings.simplefilter("ignore")

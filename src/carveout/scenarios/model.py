@@ -274,7 +274,8 @@ def semantic_problems(sc: Scenario) -> list[tuple[str, str]]:
                              f"an {spec.effect} rule must say which requirements it lifts "
                              "(requirement-id prefixes, or [all])"))
         if spec.overcomes and spec.effect not in ("authorize", "exception"):
-            problems.append((f"rules[{i}].overcomes", f"only authorize/exception rules overcome; this is {spec.effect}"))
+            problems.append((f"rules[{i}].overcomes",
+                             f"only authorize/exception rules overcome; this is {spec.effect}"))
     for i, e in enumerate(sc.list_edits.veu):
         if e.action == "grant" and not e.items:
             problems.append((f"list_edits.veu[{i}].items", "a grant must list the eligible items"))
@@ -283,8 +284,6 @@ def semantic_problems(sc: Scenario) -> list[tuple[str, str]]:
         if e.param is not None and e.param not in known:
             problems.append((f"list_edits.veu[{i}].param", f"unknown parameter {e.param!r}"))
     for i, e in enumerate(sc.list_edits.entity_list):
-        if e.action == "add" and e.footnote == 0 and False:
-            pass
         if e.action == "remove" and e.footnote:
             problems.append((f"list_edits.entity_list[{i}].footnote", "a removal takes no footnote"))
     for i, c in enumerate(sc.caps):

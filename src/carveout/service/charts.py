@@ -27,9 +27,16 @@ def verdicts_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return chart.to_dict()
 
 
+def _tooltips(rows: list[dict[str, Any]]) -> list[alt.Tooltip]:
+    if not rows:
+        return []
+    return [alt.Tooltip(k, type="quantitative" if isinstance(v, int | float) and not isinstance(v, bool)
+                        else "nominal") for k, v in rows[0].items()]
+
+
 def bar_chart(rows: list[dict[str, Any]], x: str, y: str, color: str | None = None,
               title: str = "") -> dict[str, Any]:
-    enc: dict[str, Any] = {"x": alt.X(f"{x}:N", sort="-y"), "y": alt.Y(f"{y}:Q"), "tooltip": list(rows[0]) if rows else []}
+    enc: dict[str, Any] = {"x": alt.X(f"{x}:N", sort="-y"), "y": alt.Y(f"{y}:Q"), "tooltip": _tooltips(rows)}
     if color:
         enc["color"] = alt.Color(f"{color}:N")
     return alt.Chart(alt.Data(values=rows)).mark_bar().encode(**enc).properties(
@@ -39,7 +46,7 @@ def bar_chart(rows: list[dict[str, Any]], x: str, y: str, color: str | None = No
 def scatter_chart(rows: list[dict[str, Any]], x: str, y: str, label: str, pareto: str | None = None,
                   title: str = "") -> dict[str, Any]:
     base = alt.Chart(alt.Data(values=rows))
-    enc: dict[str, Any] = {"x": alt.X(f"{x}:Q"), "y": alt.Y(f"{y}:Q"), "tooltip": list(rows[0]) if rows else []}
+    enc: dict[str, Any] = {"x": alt.X(f"{x}:Q"), "y": alt.Y(f"{y}:Q"), "tooltip": _tooltips(rows)}
     if pareto:
         enc["color"] = alt.Color(f"{pareto}:N", title="Pareto")
     return base.mark_circle(size=80).encode(**enc).properties(width="container", height=300,

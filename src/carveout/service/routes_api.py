@@ -225,10 +225,12 @@ class DiffRequest(BaseModel):
 
 
 class FrontierRequest(BaseModel):
-    scenario: dict[str, Any] | str | None = None
-    designs: list[dict[str, Any]] | None = Field(None, max_length=1000)
-    transactions: list[Transaction] | None = Field(None, max_length=10_000)
+    scenario: dict[str, Any] | str | None = Field(None, description="scenario the exemptions build on (baseline)")
+    candidates: dict[str, Any] | str | None = Field(
+        None, description="a shipped candidates file's name (e.g. veu_exemptions) or the document as JSON")
+    transactions: list[Transaction] | None = Field(None, max_length=2_000)
     job_id: str | None = None
+    as_of: date | None = None
 
 
 @router.get("/scenarios", dependencies=authed, responses={**ERRORS, 503: {"model": Error}})

@@ -29,12 +29,12 @@ def ui_user(request: Request) -> str:
     return who
 
 
-def page(request: Request, name: str, **ctx: Any) -> HTMLResponse:
+def page(request: Request, template: str, /, **ctx: Any) -> HTMLResponse:
     st = request.app.state
     ctx.setdefault("features", features.available())
     ctx.setdefault("no_auth", st.settings.no_auth)
     ctx.setdefault("logged_in", principal(request) is not None)
-    return templates.TemplateResponse(request, name, ctx)
+    return templates.TemplateResponse(request, template, ctx)
 
 
 # ---------- login ----------

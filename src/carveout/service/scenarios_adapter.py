@@ -19,6 +19,7 @@ from carveout.service import charts, features
 from carveout.service.errors import ApiError
 
 MAX_ROWS_OUT = 500
+MAX_CANDIDATES = 8
 
 
 def _mod():
@@ -126,32 +127,53 @@ def diff(store, body) -> dict[str, Any]:
     return out
 
 
+def candidates_of(fmod, mod, ref: dict[str, Any] | str | None):
+    folder = Path(mod.model.builtin_dir() if hasattr(mod, "model") else "") / "candidates"
+    shipped = sorted(p.stem for p in folder.glob("*.yaml"))
+    if ref is None:
+        if not shipped:
+            raise ApiError(422, "validation_error", "candidates are required", field="candidates")
+        ref = shipped[0]
+    try:
+        if isinstance(ref, str):
+            if ref not in shipped:
+                raise ApiError(422, "invalid_candidates", f"no shipped candidates {ref[:60]!r} "
+                               f"(shipped: {', '.join(shipped)})", field="candidates")
+            return fmod.load_candidates(folder / f"{ref}.yaml")
+        c = fmod.Candidates.model_validate(ref)
+        if len(c.candidates) > MAX_CANDIDATES:
+            raise ApiError(422, "invalid_candidates", f"at most {MAX_CANDIDATES} candidates per request "
+                           f"(2^n designs are evaluated)", field="candidates")
+        return c
+    except mod.ScenarioError as e:
+        raise ApiError(422, "invalid_candidates", str(e)[:1000], field="candidates") from e
+    except ValueError as e:
+        raise ApiError(422, "invalid_candidates", str(e)[:1000], field="candidates") from e
+
+
 def frontier(store, body) -> dict[str, Any]:
     mod = _mod()
     try:
-        fn = mod.frontier
-    except Exception as e:  # the frontier module has not landed in this build
+        fmod = __import__("carveout.scenarios.frontier", fromlist=["frontier"])
+    except ImportError as e:  # the frontier module has not landed in this build
         raise ApiError(503, "unavailable", "carveout.scenarios.frontier is not installed in this build") from e
+    sc = scenario_of(mod, body.scenario or "baseline")
+    cands = candidates_of(fmod, mod, body.candidates)
     ledger = _ledger(store, body)
-    kwargs: dict[str, Any] = {}
-    if body.designs:
-        kwargs["designs"] = body.designs
     try:
-        res = fn(ledger, **kwargs)
-    except (ValueError, TypeError, KeyError) as e:
-        raise ApiError(422, "invalid_request", str(e)[:1000], field="designs") from e
-    if isinstance(res, pl.DataFrame):
-        rows = _rows(res, 2000)
-    elif hasattr(res, "points") and isinstance(res.points, pl.DataFrame):
-        rows = _rows(res.points, 2000)
-    else:
-        rows = _clean(res if isinstance(res, list) else getattr(res, "__dict__", {"result": str(res)}))
+        res = fmod.frontier(ledger, sc, cands, as_of=body.as_of, executor="serial")
+    except mod.ScenarioError as e:
+        raise ApiError(422, "invalid_scenario", str(e)[:1000], field="scenario") from e
+    except (ValueError, KeyError, TypeError) as e:
+        raise ApiError(422, "invalid_candidates", f"{type(e).__name__}: {e}"[:1000], field="candidates") from e
+    points = _rows(res.points, 2000)
     chart = None
-    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
-        num = [k for k, v in rows[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
-        flag = next((k for k in rows[0] if "pareto" in k.lower()), None)
-        if len(num) >= 2:
-            x = next((k for k in num if "relief" in k), num[0])
-            y = next((k for k in num if "security" in k), num[1])
-            chart = charts.scatter_chart(rows, x, y, "design", flag, "Exemption designs: relief vs security kept")
-    return {"result": rows, "chart": chart}
+    if points:
+        chart = charts.scatter_chart(
+            [{"relief_usd": p["relief_usd"], "security_kept_usd": p["security_kept_usd"],
+              "on_frontier": bool(p.get("on_frontier")),
+              "exemptions": ", ".join(map(str, p.get("exemptions") or [])) or "(none)"} for p in points],
+            "relief_usd", "security_kept_usd", "exemptions", "on_frontier",
+            "Exemption designs: economic relief vs security kept")
+    return {"scenario": res.scenario, "as_of": _clean(res.as_of), "candidates": list(res.candidates),
+            "frontier": _rows(res.frontier, 500), "points": points, "stats": _clean(res.stats), "chart": chart}
