@@ -33,6 +33,7 @@ class RuleSet:
     overrides: list[tuple[date, dict]] = field(default_factory=list)  # (from day, {param: value})
     published_by: date | None = None
     label: str = "baseline"
+    plans: dict = field(default_factory=dict, repr=False, compare=False)  # epoch -> cached plan
     # Frame -> frame edits applied to the facts after screening and before the rules (e.g. a scenario's
     # Entity List additions/removals); each may read the ``day`` column. Picklable callables.
     fact_edits: tuple = ()
@@ -170,7 +171,7 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
             .then(pl.col("_class_reasons").list.concat(pl.lit([r.id])))
             .otherwise(pl.col("_class_reasons")),
         )
-    return sig.drop([c for c in sig.columns if c.startswith("_c:")] + ["_label"])
+    return sig.drop([f"_c:{i}" for i in bodies] + ["_label"])
 
 
 def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> pl.DataFrame:
@@ -200,11 +201,15 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
 
     auths = by_stage.get("authorize", [])
     uncovered = [col[r.id].fill_null(False) & ~overcome(r, auths) for r in enforced_reqs]
-    any_yes = pl.any_horizontal(uncovered) if uncovered else pl.lit(False)
-    any_true = pl.any_horizontal([col[r.id].fill_null(False) for r in enforced_reqs] or [pl.lit(False)])
-    # An unknown requirement matters unless an authorization that would lift it is in hand.
-    any_null = pl.any_horizontal([col[r.id].is_null() & ~overcome(r, auths) for r in enforced_reqs]
-                                 or [pl.lit(False)])
+    # Materialised once, then referenced: keeps the expression graph small for one-row checks.
+    sig = sig.with_columns(
+        _any_yes=pl.any_horizontal(uncovered) if uncovered else pl.lit(False),
+        _any_true=pl.any_horizontal([col[r.id].fill_null(False) for r in enforced_reqs] or [pl.lit(False)]),
+        # An unknown requirement matters unless an authorization that would lift it is in hand.
+        _any_null=pl.any_horizontal([col[r.id].is_null() & ~overcome(r, auths) for r in enforced_reqs]
+                                    or [pl.lit(False)]),
+    )
+    any_yes, any_true, any_null = pl.col("_any_yes"), pl.col("_any_true"), pl.col("_any_null")
     status = (
         pl.when(any_yes).then(pl.lit("yes")).when(any_null).then(pl.lit("needs_review")).otherwise(pl.lit("no"))
     )
@@ -262,7 +267,7 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
         missing=pl.when(pl.col("license_required") == "needs_review").then(pl.col("missing"))
         .otherwise(pl.col("_class_missing"))
     )
-    return sig.drop([c for c in sig.columns if c.startswith("_r:")])
+    return sig.drop([f"_r:{i}" for i in [*jexprs, *exprs]] + ["_any_yes", "_any_true", "_any_null"])
 
 
 OUTPUT_COLUMNS = (
@@ -284,7 +289,7 @@ def evaluate(
     used (today where it is empty).
     """
     rs = ruleset or BASELINE
-    f = fx.derive(fx.conform(frame))
+    f = fx.conform(frame)
     if screen:
         f = _screen_end_users(f)
     day = pl.lit(as_of or date.today()) if as_of else pl.coalesce(pl.col("date"), pl.lit(date.today()))
@@ -296,38 +301,52 @@ def evaluate(
         _epoch=pl.lit(bounds).search_sorted(pl.col("day"), side="right").cast(pl.UInt16)
     )
     epochs = f.get_column("_epoch").unique().sort().to_list()
-    plans = {}
-    sig_cols: set[str] = set()
-    for e in epochs:
-        start = rs.epoch_start(e) if e > 0 else date(2000, 1, 1)
-        active = [r for r in rs.rules if r.active(start)]
-        p = rs.params(start)
-        plans[e] = (start, active, p)
-        for r in active:
-            sig_cols |= _root_facts(r.body(F, p))
-    sig_cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
-    if "performance_density" in sig_cols:  # to name what is missing when the density cannot be derived
-        sig_cols |= {"tpp", "die_area_mm2"}
-    sig_cols.discard("row")
+    plans = {e: _plan(rs, e) for e in epochs}
+    sig_cols: set[str] = set().union(*(plans[e][3] for e in epochs)) if epochs else set()
     cols = sorted(sig_cols) + ["_epoch"]
     # One 64-bit hash per row names its signature; rows are joined back on it. Two distinct signatures
     # sharing a hash has probability about n^2 / 2^65 (n = distinct signatures, usually thousands).
-    f = f.with_columns(_sig=pl.struct(cols).hash(seed=7))
-    sigs = f.select([*cols, "_sig"]).unique(subset="_sig", keep="any")
+    f = f.with_columns(_sig=_signature_hash(cols))
+    # Derived facts (TPP from MacTOPS, performance density, normalised codes) are computed on the
+    # distinct signatures only, then travel back with the verdicts.
+    sigs = fx.derive(fx.conform(f.select([*cols, "_sig"]).unique(subset="_sig", keep="any")))
     parts = []
-    for e in epochs:
-        start, active, p = plans[e]
+    for e in epochs:  # eager on the small signature frame: the lazy optimiser costs more than it saves
+        start, active, p, _ = plans[e]
         part = sigs.filter(pl.col("_epoch") == e)
-        part = _classify(part, active, p, start)
-        part = _license(part, active, p, start)
+        part = _license(_classify(part, active, p, start), active, p, start)
         parts.append(part.with_columns(rules_version=pl.lit(rs.version(e)), rules_date=pl.lit(start)))
     result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
     reason_enum = pl.Enum(rs.reason_ids())
-    result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(
-        cols + ["_sig"] + [c for c in OUTPUT_COLUMNS if c != "rules_date"] + ["rules_date"]
-    )
-    out = f.join(result.drop(cols), on="_sig", how="left", maintain_order="left")
-    return out.drop("_epoch", "_sig")
+    keep = ["_sig", "tpp", "performance_density", *[c for c in OUTPUT_COLUMNS if c != "rules_date"], "rules_date"]
+    result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(keep)
+    out = f.drop("tpp", "performance_density").join(result, on="_sig", how="left", maintain_order="left")
+    return out.drop("_epoch", "_sig").select([c for c in f.columns if c not in ("_epoch", "_sig")]
+                                              + [c for c in result.columns if c not in f.columns and c != "_sig"])
+
+
+def _signature_hash(cols: list[str]) -> pl.Expr:
+    """Combine per-column hashes (differently seeded, odd weights, wrapping u64 arithmetic): about 3-4x
+    cheaper than hashing a struct of the same columns, with the same 64-bit collision odds."""
+    return pl.sum_horizontal([pl.col(c).hash(seed=i + 1) * (2 * i + 1) for i, c in enumerate(cols)])
+
+
+def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[str]]:
+    """Rules, parameters and the facts they read for one epoch, cached on the rule set."""
+    cached = rs.plans.get(epoch)
+    if cached is None:
+        start = rs.epoch_start(epoch) if epoch > 0 else date(2000, 1, 1)
+        active = [r for r in rs.rules if r.active(start)]
+        p = rs.params(start)
+        cols: set[str] = set()
+        for r in active:
+            cols |= _root_facts(r.body(F, p))
+        cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
+        if cols & {"tpp", "performance_density"}:  # derived on the signatures: keep their sources
+            cols |= {"tpp", "mac_tops", "bit_length", "die_area_mm2", "performance_density"}
+        cols.discard("row")
+        cached = rs.plans[epoch] = (start, active, p, cols)
+    return cached
 
 
 def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
