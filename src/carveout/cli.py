@@ -176,7 +176,11 @@ def run(
         for line in errors.head(10).get_column("error").to_list():
             err.print(f"  {line}")
     if out:
-        atomic_write(result.drop("day", strict=False), out)
+        try:
+            atomic_write(result.drop("day", strict=False), out)
+        except (LedgerError, OSError) as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
         console.print(f"wrote {result.height:,} rows to {out}")
 
 

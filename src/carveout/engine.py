@@ -289,6 +289,8 @@ def evaluate(
     used (today where it is empty).
     """
     rs = ruleset or BASELINE
+    if frame.height == 0:  # same columns and types as a real result, no rows
+        return evaluate(frame.clear(1), as_of, ruleset=rs, screen=False).clear()
     f = fx.conform(frame)
     if screen:
         f = _screen_end_users(f)

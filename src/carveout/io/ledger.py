@@ -66,8 +66,8 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, Callable[[pl.Expr], pl.Expr]]:
             raw = pl.read_excel(path, infer_schema_length=0)
             raw = raw.with_columns(pl.all().cast(pl.String))
             return raw, lambda i: pl.format("{} row {}", pl.lit(str(path)), i + 2)
-    except pl.exceptions.PolarsError as exc:
-        raise LedgerError(f"{path}: cannot be read as {suffix[1:]}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - Polars, Arrow and the Excel reader raise their own types
+        raise LedgerError(f"{path}: cannot be read as {suffix[1:]}: {exc}") from None
     raise LedgerError(f"{path}: unsupported ledger format {suffix!r} (expected .csv, .parquet or .xlsx)")
 
 
@@ -99,7 +99,7 @@ def parse_frame(raw: pl.DataFrame, where: Callable[[pl.Expr], pl.Expr] | None = 
         elif dtype in (pl.Float64(), pl.Int8(), pl.UInt32()):
             parsed = r.str.replace_all(",", "").cast(pl.Float64, strict=False)
             if name == "entity_list_footnote":
-                parsed = pl.when(parsed.is_in([0, *FOOTNOTES])).then(parsed.cast(pl.Int8))
+                parsed = pl.when(parsed.is_in([0.0, *map(float, FOOTNOTES)])).then(parsed.cast(pl.Int8))
                 checks.append(_check(name, r, parsed, f"an Entity List footnote (0, {', '.join(map(str, FOOTNOTES))})"))
             else:
                 parsed = pl.when(parsed >= 0).then(parsed)

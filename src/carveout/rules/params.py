@@ -50,7 +50,9 @@ class Param:
 def _to_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
-    return date.fromisoformat(str(value))
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date")
+    return date.fromisoformat(value)
 
 
 class _Loader(yaml.SafeLoader):
@@ -72,30 +74,34 @@ def load_yaml(text: str):
 
 
 def _parse(file: str, text: str) -> dict[str, Param]:
-    doc = load_yaml(text) or {}
+    """Parse one parameter file; a shape error names the file and the parameter."""
+    try:
+        doc = load_yaml(text) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{file}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{file}: expected a mapping of parameter names, got {type(doc).__name__}")
     out: dict[str, Param] = {}
     for name, entry in doc.items():
         if not isinstance(entry, dict) or "values" not in entry:
             continue  # files may carry other structured data (e.g. history.yaml)
+        raw_values = entry.get("values") or {}
+        if not isinstance(raw_values, dict):
+            raise ValueError(f"{file}: {name}.values must map effective dates to values")
         values = []
-        for key, raw in (entry.get("values") or {}).items():
+        for key, raw in raw_values.items():
+            try:
+                effective = _to_date(key)
+                published = _to_date(raw.get("published")) if isinstance(raw, dict) else None
+            except ValueError:
+                raise ValueError(f"{file}: {name}: {key!r} is not a date YYYY-MM-DD") from None
             if isinstance(raw, dict) and "value" in raw:
-                values.append(
-                    Dated(
-                        effective=_to_date(key),
-                        value=raw.get("value"),
-                        rule=raw.get("rule"),
-                        published=_to_date(raw.get("published")),
-                        cite=raw.get("cite"),
-                        confidence=raw.get("confidence"),
-                    )
-                )
+                values.append(Dated(effective, raw.get("value"), raw.get("rule"), published, raw.get("cite"),
+                                    raw.get("confidence")))
             else:  # shorthand `2022-10-07: null` or `2022-10-07: 4800`
-                values.append(Dated(_to_date(key), raw, None, None, None, None))
+                values.append(Dated(effective, raw, None, None, None, None))
         values.sort(key=lambda d: d.effective)
-        out[str(name)] = Param(
-            str(name), str(entry.get("description", "")), entry.get("unit"), file, tuple(values)
-        )
+        out[str(name)] = Param(str(name), str(entry.get("description", "")), entry.get("unit"), file, tuple(values))
     return out
 
 

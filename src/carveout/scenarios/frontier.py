@@ -307,8 +307,17 @@ def frontier(ledger: pl.DataFrame, scenario: str | Path | Scenario, candidates: 
     if executor == "serial" or (executor == "local" and workers == 1):
         results = [r for j in jobs for r in _run(j)]
     elif executor == "local":
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            results = [r for part in pool.map(_run, jobs) for r in part]
+        # One Polars thread per worker process: the pool, not Polars, uses the cores (no oversubscription).
+        saved = os.environ.get("POLARS_MAX_THREADS")
+        os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                results = [r for part in pool.map(_run, jobs) for r in part]
+        finally:
+            if saved is None:
+                os.environ.pop("POLARS_MAX_THREADS", None)
+            else:
+                os.environ["POLARS_MAX_THREADS"] = saved
     elif executor == "dask":
         results = _run_dask(jobs, scheduler)
     else:

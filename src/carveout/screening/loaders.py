@@ -343,7 +343,7 @@ _CSV_LISTS = ("alt_names", "programs")
 
 
 def _load_tradegov_csv(text: str, path: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     need = {"name", "source"}
     if not reader.fieldnames or not need <= set(reader.fieldnames):
         raise ListFormatError(path, 1, None, f"CSV header must contain {sorted(need)}; got {reader.fieldnames}")
