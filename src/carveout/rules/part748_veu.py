@@ -52,3 +52,11 @@ def former_veu_policy(f: Facts, p: Params) -> pl.Expr:
 def licence_on_file(f: Facts, p: Params) -> pl.Expr:
     """An individual licence covering this shipment is on file (the caller says so)."""
     return f.licence_on_file
+
+
+@rule("part748.15.veu.eligibility_assumed", cite="Supp. 7 to part 748 (eligible items)", stage="notice")
+def veu_eligibility_assumed(f: Facts, p: Params) -> pl.Expr:
+    """The site's eligible-item list was not captured: every item subject to the EAR except MT/CC items is
+    assumed eligible. Check the item against the site's Supp. 7 entry before relying on the VEU."""
+    assumed = [s for s, e in veu_sites(p).items() if e.get("eligible_assumed")]
+    return f.facility_id.is_in(assumed) & veu_eligible(f, p)
