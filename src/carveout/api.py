@@ -11,6 +11,7 @@ from carveout import engine
 from carveout.engine import evaluate
 from carveout.facts import DERIVED_FROM, SCHEMA
 from carveout.model import Classification, Determination, ItemSpec, Reason, Transaction
+from carveout.profiles import Profile, apply_profile
 from carveout.rules import params as prm
 from carveout.rules.registry import F, Rule, catalogue
 
@@ -68,13 +69,14 @@ def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification
     )
 
 
-def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None
-          ) -> Determination:
+def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None,
+          profile: Profile | None = None) -> Determination:
     """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame."""
     t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
     day = as_of or t.date or date.today()
     facts = {**t.facts(), "date": t.date or day}
-    row = evaluate(frame_of([facts]), as_of=as_of, ruleset=ruleset).row(0, named=True)
+    frame = apply_profile(frame_of([facts]), profile)
+    row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
     return Determination(
         license_required=row["license_required"],
         eccn=row["eccn"],

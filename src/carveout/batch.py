@@ -9,6 +9,7 @@ import polars as pl
 
 from carveout.engine import RuleSet, evaluate
 from carveout.io.ledger import Ledger
+from carveout.profiles import Profile, apply_profile
 
 CHUNK = 500_000
 
@@ -20,9 +21,10 @@ def evaluate_ledger(
     progress: Callable[[int, int], None] | None = None,
     chunk: int = CHUNK,
     screen: bool = True,
+    profile: Profile | None = None,
 ) -> pl.DataFrame:
     """Rows out = rows in, in input order; a row with an input error is never cleared."""
-    frame = ledger.facts
+    frame = apply_profile(ledger.facts, profile)
     parts = []
     total = frame.height
     for start in range(0, max(total, 1), chunk):

@@ -27,6 +27,19 @@ console = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True)
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="evaluate under the rules of this date (YYYY-MM-DD)")]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="company profile YAML (is-informed letters)")]
+
+
+def _profile(path: str | None):
+    if path is None:
+        return None
+    from carveout.profiles import ProfileError, load_profile
+
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _date(value: str | None) -> date | None:
@@ -111,6 +124,7 @@ def check(
     txn: Annotated[str, typer.Argument(help="transaction file (JSON or YAML), or - for stdin")],
     as_of: AsOf = None,
     format: Annotated[str, typer.Option("--format", help="table | json | explain")] = "table",
+    profile: ProfileOpt = None,
 ) -> None:
     """Does this shipment need a licence, and why?"""
     data = _load(txn)
@@ -118,7 +132,7 @@ def check(
         t = Transaction.model_validate(data)
     except ValidationError as exc:
         _invalid(txn, exc)
-    d = api.check(t, as_of=_date(as_of))
+    d = api.check(t, as_of=_date(as_of), profile=_profile(profile))
     if format == "json":
         console.print_json(d.model_dump_json())
         return
@@ -154,8 +168,10 @@ def run(
     ledger: Annotated[str, typer.Argument(help="ledger file: .csv, .parquet or .xlsx")],
     out: Annotated[str | None, typer.Option("--out", help="write results (.csv, .parquet, .xlsx)")] = None,
     as_of: AsOf = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Evaluate a whole shipment ledger; every input row comes out with its verdict."""
+    prof = _profile(profile)
     try:
         led = read_ledger(ledger)
     except LedgerError as exc:
@@ -168,7 +184,8 @@ def run(
                   TextColumn("{task.completed:,}/{task.total:,} rows"), TimeRemainingColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("evaluating", total=led.facts.height)
-        result = evaluate_ledger(led, as_of=_date(as_of), progress=lambda done, _: bar.update(task, completed=done))
+        result = evaluate_ledger(led, as_of=_date(as_of), profile=prof,
+                                 progress=lambda done, _: bar.update(task, completed=done))
     _print_summary(result, ledger)
     errors = led.errors
     if errors.height:
@@ -241,20 +258,17 @@ def demo(
                       r.get("reported_classification") or "")
         console.print(t)
     ledger_path = catalogue_data.example_ledger_path()
-    if ledger_path.exists():
-        led = read_ledger(ledger_path)
-        result = evaluate_ledger(led)
-        _print_summary(result, "Embedded example ledger (synthetic, see data/ledger_example.README.md)")
-        Path(out).mkdir(parents=True, exist_ok=True)
-        atomic_write(result.drop("day", strict=False), Path(out) / "ledger_results.parquet")
-    try:
-        from carveout import scenarios
-        console.print(scenarios.summary_table(ledger_path))
-        from carveout.report import write_report
-        path = write_report(Path(out) / "report.html", ledger_path, None)
-        console.print(f"report written to {path}")
-    except ImportError:
-        pass
+    led = read_ledger(ledger_path)
+    result = evaluate_ledger(led)
+    _print_summary(result, "Embedded example ledger (synthetic, see data/ledger_example.README.md)")
+    Path(out).mkdir(parents=True, exist_ok=True)
+    atomic_write(result.drop("day", strict=False), Path(out) / "ledger_results.parquet")
+    from carveout import scenarios
+    from carveout.report import write_report
+
+    console.print(scenarios.summary_table(led.facts))
+    path = write_report(Path(out) / "report.html", led.facts)
+    console.print(f"results: {Path(out) / 'ledger_results.parquet'}   report: {path}")
 
 
 def _mount() -> None:
