@@ -39,6 +39,8 @@ SME = [  # declared ECCN, name, unit value USD (illustrative estimates)
 FABS = [
     ("Samsung China Semiconductor Co. Ltd.", "CN", "KR", "SAMSUNG-XIAN", "advanced_node_nand_fab"),
     ("SK hynix Semiconductor (China) Ltd.", "CN", "KR", "SKH-WUXI", "advanced_node_dram_fab"),
+    # legacy 21 nm DDR3/DDR4 lines at Wuxi (facilities.csv, TrendForce 2023)
+    ("SK hynix Semiconductor (China) Ltd.", "CN", "KR", "SKH-WUXI", "mature_node_fab"),
     ("SK hynix Semiconductor (Dalian) Co., Ltd.", "CN", "KR", "SKH-DALIAN", "advanced_node_nand_fab"),
     ("TSMC (Nanjing) Company Limited", "CN", "TW", "TSMC-NANJING", "advanced_node_logic_fab"),
     ("TSMC China Company Limited", "CN", "TW", "TSMC-SONGJIANG", "mature_node_fab"),
