@@ -17,7 +17,7 @@ DAY = date(2027, 3, 1)  # VEU revoked, 2026 replacement licences lapsed
 def ledger(copies: int = 3) -> pl.DataFrame:
     base = dict(date=DAY, item_kind="equipment", destination="CN", end_user_country="CN", ship_from="US",
                 us_origin=True, transaction_type="export", exporter="Applied Materials", exporter_hq_country="US",
-                end_user_listed=False, entity_list_footnote=0)
+                end_user_listed=False, entity_list_footnote=0, end_user_affiliate_of_listed=False)
     fabs = [("SAMSUNG-XIAN", "KR", "advanced_node_nand_fab", 3e6), ("SKH-WUXI", "KR", "advanced_node_dram_fab", 2e6),
             ("TSMC-NANJING", "TW", "advanced_node_logic_fab", 1e6), ("YMTC-WUHAN", "CN", "advanced_node_nand_fab", 4e6)]
     rows = []

@@ -11,11 +11,24 @@ from carveout.catalogue_data import data_path
 from carveout.io.ledger import parse_frame
 from carveout.profiles import ProfileError, load_profile
 
-H20 = {"date": "2025-06-01", "exporter": "NVIDIA Corporation", "ship_from": "US", "transaction_type": "export",
-       "destination": "CN", "item": {"kind": "ic", "name": "NVIDIA H20", "tpp": 2368, "die_area_mm2": 814,
-                                     "marketed_for_datacenter": True},
-       "origin": {"us_origin": True}, "end_user": {"listed": False, "headquarters_country": "CN"},
-       "end_use": "datacenter"}
+H20 = {
+    "date": "2025-06-01",
+    "exporter": "NVIDIA Corporation",
+    "ship_from": "US",
+    "transaction_type": "export",
+    "destination": "CN",
+    "item": {
+        "kind": "ic",
+        "name": "NVIDIA H20",
+        "base_eccn": "3A991.p",
+        "tpp": 2368,
+        "die_area_mm2": 814,
+        "marketed_for_datacenter": True,
+    },
+    "origin": {"us_origin": True},
+    "end_user": {"listed": False, "headquarters_country": "CN"},
+    "end_use": "datacenter",
+}
 
 
 def test_is_informed_letter_from_the_profile_requires_a_licence():
@@ -36,10 +49,22 @@ def test_profile_respects_dates_exporter_and_destination():
 
 def test_ledger_rows_carry_the_profile_note():
     prof = load_profile(data_path("profiles/example_profile.yaml"))
-    raw = pl.DataFrame({"date": ["2025-06-01"], "exporter": ["nvidia corporation"], "item": ["NVIDIA H20"],
-                        "kind": ["ic"], "tpp": ["2368"], "die_area_mm2": ["814"],
-                        "marketed_for_datacenter": ["true"], "destination": ["CN"], "ship_from": ["US"],
-                        "us_origin": ["true"], "listed": ["false"], "end_use": ["datacenter"]})
+    raw = pl.DataFrame(
+        {
+            "date": ["2025-06-01"],
+            "exporter": ["nvidia corporation"],
+            "item": ["NVIDIA H20"],
+            "kind": ["ic"],
+            "tpp": ["2368"],
+            "die_area_mm2": ["814"],
+            "marketed_for_datacenter": ["true"],
+            "destination": ["CN"],
+            "ship_from": ["US"],
+            "us_origin": ["true"],
+            "listed": ["false"],
+            "end_use": ["datacenter"],
+        }
+    )
     out = evaluate_ledger(parse_frame(raw), profile=prof, as_of=date(2025, 6, 1))
     assert out["license_required"].to_list() == ["yes"]
     assert "is_informed" in out["profile_note"][0]

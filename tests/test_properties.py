@@ -152,10 +152,6 @@ def _worse(before: list[str], after: list[str], rows: list[dict], changed: list[
 @settings(max_examples=100, **SETTINGS)
 @given(rows=st.lists(shipment(), min_size=1, max_size=20), day=st.sampled_from(LICENCE_DAYS))
 def test_entity_list_designation_never_clears(rows, day):
-    # A licence on file overcomes every requirement, but an *unknown* requirement is not treated as
-    # overcome (known engine issue, see test_licence_on_file_overcomes_an_unknown_requirement below):
-    # the property is checked for shipments without one until that is fixed.
-    rows = [{**r, "licence_on_file": False} for r in rows]
     listed = [{**r, "end_user_listed": True} for r in rows]
     _worse(*pair(rows, listed, day), rows, listed, day, "end_user_listed=True")
 
@@ -259,7 +255,8 @@ def item_spec(draw) -> dict:
                 marketed_for_datacenter=s["marketed_for_datacenter"], interconnect_gb_s=s["interconnect_gb_s"],
                 memory_bandwidth_density_gb_s_mm2=s["memory_bandwidth_density_gb_s_mm2"])
     if draw(st.booleans()):  # TPP from MacTOPS x bit length instead
-        spec.update(tpp=None, mac_tops=draw(maybe(st.floats(0, 2000))), bit_length=draw(maybe(st.sampled_from([4, 8, 16]))))
+        spec.update(tpp=None, mac_tops=draw(maybe(st.floats(0, 2000))),
+                    bit_length=draw(maybe(st.sampled_from([4, 8, 16]))))
     return spec
 
 

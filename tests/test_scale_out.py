@@ -97,8 +97,8 @@ def test_frontier_on_dask_equals_local():
     kw = dict(as_of=date(2026, 6, 1), screen=False)
     local = frontier(small, "veu_revoked_no_replacement", candidates, executor="serial", **kw)
     assert local.points.height == 8
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
         remote = frontier(small, "veu_revoked_no_replacement", candidates, executor="dask", scheduler=client, **kw)
     key = ["n_exemptions", "security_kept_usd", "relief_usd"]
     a = local.points.with_columns(pl.col("exemptions").list.join("+")).sort("exemptions")

@@ -20,8 +20,11 @@ from carveout.rules import params as prm
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
 
 NOT_CAPTURED = "not 3A090/4A090"
-note("engine.no_requirement", "15 CFR 730-774 (rules modelled by carveout)",
-     "No licence requirement among the modelled rules applies on this date with these facts.")
+note(
+    "engine.no_requirement",
+    "15 CFR 730-774 (rules modelled by carveout)",
+    "No licence requirement among the modelled rules applies on this date with these facts.",
+)
 REVIEW = "?"
 
 
@@ -93,8 +96,11 @@ def _missing(result: pl.Expr, facts: Iterable[str]) -> list[pl.Expr]:
         if f in fx.MISSING_WHEN:
             for src, label in fx.MISSING_WHEN[f]:
                 gone = pl.col(src).is_null() | (pl.col(src) <= 0 if src == "die_area_mm2" else pl.lit(False))
-                out.append(pl.when(result.is_null() & pl.col(f).is_null() & gone)
-                           .then(pl.lit(label or fx.DERIVED_FROM.get(src, src))))
+                out.append(
+                    pl.when(result.is_null() & pl.col(f).is_null() & gone).then(
+                        pl.lit(label or fx.DERIVED_FROM.get(src, src))
+                    )
+                )
         else:
             out.append(pl.when(result.is_null() & pl.col(f).is_null()).then(pl.lit(fx.DERIVED_FROM.get(f, f))))
     return out
@@ -123,9 +129,12 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
     uses_specs = pl.col("item_kind").is_in(["ic", "computer", "hbm"])
     # A declared ECCN is the exporter's classification; parameters, when given, are checked against it.
     eccn = (
-        pl.when(declared.is_not_null() & ~uses_specs.fill_null(False)).then(declared)
-        .when(pl.col("_label") == REVIEW).then(declared)  # unknown parameters: fall back on the declaration
-        .when(pl.col("_label") == NOT_CAPTURED).then(pl.coalesce(pl.col("base_eccn"), pl.lit(NOT_CAPTURED)))
+        pl.when(declared.is_not_null() & ~uses_specs.fill_null(False))
+        .then(declared)
+        .when(pl.col("_label") == REVIEW)
+        .then(declared)  # unknown parameters: fall back on the declaration
+        .when(pl.col("_label") == NOT_CAPTURED)
+        .then(pl.coalesce(pl.col("base_eccn"), pl.lit(NOT_CAPTURED)))
         .otherwise(pl.col("_label"))
     )
     fired = [(i, pl.col(f"_c:{i}")) for r in cls for i in [r.id]]
@@ -145,28 +154,48 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
             ]
         ),
         _class_missing=pl.when((pl.col("_label") == REVIEW) & declared.is_null())
-        .then(pl.concat_list([pl.concat_list(missing) if missing else pl.lit([], dtype=pl.List(pl.String)),
-                              pl.when(pl.col("item_kind").is_null()).then(pl.lit(["item_kind"]))
-                              .otherwise(pl.lit([], dtype=pl.List(pl.String)))]).list.drop_nulls().list.unique())
+        .then(
+            pl.concat_list(
+                [
+                    pl.concat_list(missing) if missing else pl.lit([], dtype=pl.List(pl.String)),
+                    pl.when(pl.col("item_kind").is_null())
+                    .then(pl.lit(["item_kind"]))
+                    .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+                ]
+            )
+            .list.drop_nulls()
+            .list.unique()
+        )
         .otherwise(pl.lit([], dtype=pl.List(pl.String))),
     )
     # Which 3A090 family the item meets: .z items keep the paragraph of the IC they incorporate.
     level = (
-        pl.when(pl.col("classification").str.ends_with(".a")).then(pl.lit("a"))
-        .when(pl.col("classification").str.ends_with(".b")).then(pl.lit("b"))
-        .when(pl.col("classification").str.ends_with(".c")).then(pl.lit("c"))
-        .when(pl.col("eccn").str.contains(r"^[34]A090\.?a?$")).then(pl.lit("a"))
-        .when(pl.col("eccn").str.contains(r"^[34]A090\.b")).then(pl.lit("b"))
-        .when(pl.col("eccn").str.contains(r"^3A090\.c")).then(pl.lit("c"))
-        .when(pl.col("eccn").str.contains(r"\.z")).then(pl.lit("a"))  # declared .z: assume the wider scope
-        .when(pl.col("eccn").is_not_null()).then(pl.lit("-"))  # classified, not an advanced-computing item
+        pl.when(pl.col("classification").str.ends_with(".a"))
+        .then(pl.lit("a"))
+        .when(pl.col("classification").str.ends_with(".b"))
+        .then(pl.lit("b"))
+        .when(pl.col("classification").str.ends_with(".c"))
+        .then(pl.lit("c"))
+        .when(pl.col("eccn").str.contains(r"^[34]A090(\.a(\..*)?)?$"))
+        .then(pl.lit("a"))
+        .when(pl.col("eccn").str.contains(r"^[34]A090\.b"))
+        .then(pl.lit("b"))
+        .when(pl.col("eccn").str.contains(r"^3A090\.c"))
+        .then(pl.lit("c"))
+        .when(pl.col("eccn").str.contains(r"\.z"))
+        .then(pl.lit("a"))  # declared .z: assume the wider scope
+        .when(pl.col("eccn").is_not_null())
+        .then(pl.lit("-"))  # classified, not an advanced-computing item
     )
-    sig = sig.with_columns(ac_level=level)
+    # The CCL entry the item falls in for the other parts; unknown (null) when the item is below the
+    # 3A090 thresholds and no other ECCN was given, so category-based rules cannot read a "no" into it.
+    sig = sig.with_columns(ac_level=level, ccl_eccn=pl.when(pl.col("eccn") != NOT_CAPTURED).then(pl.col("eccn")))
     # .z: an item whose base ECCN has a .z paragraph and that meets 3A090.a/.b parameters.
     for r in (r for r in rules if r.stage == "classify_z"):
         cond = r.body(F, p).cast(pl.Boolean).fill_null(False)
         sig = sig.with_columns(
             eccn=pl.when(cond).then(pl.col("base_eccn") + ".z").otherwise(pl.col("eccn")),
+            ccl_eccn=pl.when(cond).then(pl.col("base_eccn") + ".z").otherwise(pl.col("ccl_eccn")),
             _class_reasons=pl.when(cond)
             .then(pl.col("_class_reasons").list.concat(pl.lit([r.id])))
             .otherwise(pl.col("_class_reasons")),
@@ -186,8 +215,9 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
     jcols = [pl.col(f"_r:{r.id}") for r in jur]
     sig = sig.with_columns(subject_to_ear=pl.any_horizontal(jcols) if jcols else pl.lit(True))
     jur_missing = [m for r in jur for m in _missing(pl.col(f"_r:{r.id}"), _root_facts(jexprs[r.id]))]
-    exprs = {r.id: r.body(F, p).cast(pl.Boolean) for r in rules
-             if r.stage not in ("classify", "classify_z", "jurisdiction")}
+    exprs = {
+        r.id: r.body(F, p).cast(pl.Boolean) for r in rules if r.stage not in ("classify", "classify_z", "jurisdiction")
+    }
     sig = sig.with_columns(**{f"_r:{i}": e for i, e in exprs.items()})
     col = {i: pl.col(f"_r:{i}") for i in exprs}
 
@@ -196,8 +226,9 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
         (enforced_reqs if r.enforced_on(day)[0] else unenforced).append(r)
 
     def overcome(req: Rule, by: Iterable[Rule]) -> pl.Expr:
-        return pl.any_horizontal([col[a.id].fill_null(False) for a in by if req.id.startswith(a.overcomes)]
-                                 or [pl.lit(False)])
+        return pl.any_horizontal(
+            [col[a.id].fill_null(False) for a in by if req.id.startswith(a.overcomes)] or [pl.lit(False)]
+        )
 
     auths = by_stage.get("authorize", [])
     uncovered = [col[r.id].fill_null(False) & ~overcome(r, auths) for r in enforced_reqs]
@@ -206,16 +237,13 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
         _any_yes=pl.any_horizontal(uncovered) if uncovered else pl.lit(False),
         _any_true=pl.any_horizontal([col[r.id].fill_null(False) for r in enforced_reqs] or [pl.lit(False)]),
         # An unknown requirement matters unless an authorization that would lift it is in hand.
-        _any_null=pl.any_horizontal([col[r.id].is_null() & ~overcome(r, auths) for r in enforced_reqs]
-                                    or [pl.lit(False)]),
+        _any_null=pl.any_horizontal(
+            [col[r.id].is_null() & ~overcome(r, auths) for r in enforced_reqs] or [pl.lit(False)]
+        ),
     )
     any_yes, any_true, any_null = pl.col("_any_yes"), pl.col("_any_true"), pl.col("_any_null")
-    status = (
-        pl.when(any_yes).then(pl.lit("yes")).when(any_null).then(pl.lit("needs_review")).otherwise(pl.lit("no"))
-    )
-    used_auth = [
-        (a.id, col[a.id].fill_null(False) & any_true & ~any_yes & ~any_null) for a in auths
-    ]
+    status = pl.when(any_yes).then(pl.lit("yes")).when(any_null).then(pl.lit("needs_review")).otherwise(pl.lit("no"))
+    used_auth = [(a.id, col[a.id].fill_null(False) & any_true & ~any_yes & ~any_null) for a in auths]
     # An exception is usable only if it overcomes every requirement that fired.
     excs = by_stage.get("exception", [])
     exc_ok = []
@@ -231,9 +259,22 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
     notices += [(r.id, col[r.id].fill_null(False)) for r in unenforced]
     missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]))]
     missing += [pl.when(pl.col("subject_to_ear").is_null()).then(m) for m in jur_missing]
-    # A rule that is unknown although every fact it reads is known (e.g. a red flag) is named itself.
-    missing += [pl.when(col[r.id].is_null()).then(pl.lit(f"resolve: {r.id}")) for r in enforced_reqs
-                if r.id.endswith("red_flag")]
+    missing.append(
+        pl.when(pl.col("ccl_eccn").is_null() & (pl.col("eccn") == NOT_CAPTURED)).then(
+            pl.lit("base_eccn (the item's ECCN below the 3A090 thresholds, e.g. 3A991 or EAR99)")
+        )
+    )
+    # A rule that is unknown although every fact it reads is known (a red flag, a chart control that
+    # names paragraphs the item's ECCN does not state) is named itself.
+    for r in enforced_reqs:
+        known = [pl.col(c).is_not_null() for c in sorted(_root_facts(exprs[r.id]))]
+        if pl.col("ccl_eccn").meta.root_names()[0] in exprs[r.id].meta.root_names():
+            known.append(pl.col("ccl_eccn").is_not_null())
+        missing.append(
+            pl.when(col[r.id].is_null() & pl.all_horizontal(known or [pl.lit(True)])).then(
+                pl.lit(f"resolve: {r.id} ({r.cite})")
+            )
+        )
 
     sig = sig.with_columns(license_required=status).with_columns(
         _reasons=pl.concat_list(
@@ -243,36 +284,54 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
                 _ids((r.id, col[r.id].fill_null(False)) for r in enforced_reqs),
                 _ids(used_auth),
                 _ids((e.id, ok) for e, ok in exc_ok),
-                _ids((r.id, col[r.id].fill_null(False) & (pl.col("license_required") == "yes"))
-                     for r in policies),
+                _ids((r.id, col[r.id].fill_null(False) & (pl.col("license_required") == "yes")) for r in policies),
                 _ids(notices),
-                pl.when(pl.col("license_required") == "no").then(pl.lit(["engine.no_requirement"]))
+                pl.when(pl.col("license_required") == "no")
+                .then(pl.lit(["engine.no_requirement"]))
                 .otherwise(pl.lit([], dtype=pl.List(pl.String))),
             ]
         ).list.unique(maintain_order=True),
         missing=pl.concat_list(
             [pl.col("_class_missing"), pl.concat_list(missing) if missing else pl.lit([], dtype=pl.List(pl.String))]
-        ).list.drop_nulls().list.unique(maintain_order=True),
+        )
+        .list.drop_nulls()
+        .list.unique(maintain_order=True),
         license_exceptions=_ids((e.yields or e.id, ok) for e, ok in exc_ok).list.unique(maintain_order=True),
         authorization=pl.concat_str(
-            [pl.when(ok).then(pl.lit(a_yield)) for (a_id, ok), a_yield in
-             zip(used_auth, [a.yields or a.id for a in auths], strict=True)] or [pl.lit(None, pl.String)],
-            separator="; ", ignore_nulls=True,
+            [
+                pl.when(ok).then(pl.lit(a_yield))
+                for (a_id, ok), a_yield in zip(used_auth, [a.yields or a.id for a in auths], strict=True)
+            ]
+            or [pl.lit(None, pl.String)],
+            separator="; ",
+            ignore_nulls=True,
         ).replace("", None),
-        review_policy=pl.when(pl.col("license_required") == "yes")
-        .then(pl.when(policy == REVIEW).then(pl.lit("needs_review")).when(policy == "").then(None).otherwise(policy)),
+        review_policy=pl.when(pl.col("license_required") == "yes").then(
+            pl.when(policy == REVIEW).then(pl.lit("needs_review")).when(policy == "").then(None).otherwise(policy)
+        ),
     )
     # A requirement that fired with unknowns elsewhere: keep missing only where it changes the answer.
     sig = sig.with_columns(
-        missing=pl.when(pl.col("license_required") == "needs_review").then(pl.col("missing"))
+        missing=pl.when(pl.col("license_required") == "needs_review")
+        .then(pl.col("missing"))
         .otherwise(pl.col("_class_missing"))
     )
     return sig.drop([f"_r:{i}" for i in [*jexprs, *exprs]] + ["_any_yes", "_any_true", "_any_null"])
 
 
 OUTPUT_COLUMNS = (
-    "eccn", "classification", "ac_level", "subject_to_ear", "license_required", "reasons", "missing",
-    "license_exceptions", "authorization", "review_policy", "rules_version", "rules_date",
+    "eccn",
+    "classification",
+    "ac_level",
+    "subject_to_ear",
+    "license_required",
+    "reasons",
+    "missing",
+    "license_exceptions",
+    "authorization",
+    "review_policy",
+    "rules_version",
+    "rules_date",
 )
 
 
@@ -299,9 +358,7 @@ def evaluate(
     f = f.with_columns(day=day)
     for edit in rs.fact_edits:
         f = edit(f)
-    f = f.with_columns(
-        _epoch=pl.lit(bounds).search_sorted(pl.col("day"), side="right").cast(pl.UInt16)
-    )
+    f = f.with_columns(_epoch=pl.lit(bounds).search_sorted(pl.col("day"), side="right").cast(pl.UInt16))
     epochs = f.get_column("_epoch").unique().sort().to_list()
     plans = {e: _plan(rs, e) for e in epochs}
     sig_cols: set[str] = set().union(*(plans[e][3] for e in epochs)) if epochs else set()
@@ -323,8 +380,10 @@ def evaluate(
     keep = ["_sig", "tpp", "performance_density", *[c for c in OUTPUT_COLUMNS if c != "rules_date"], "rules_date"]
     result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(keep)
     out = f.drop("tpp", "performance_density").join(result, on="_sig", how="left", maintain_order="left")
-    return out.drop("_epoch", "_sig").select([c for c in f.columns if c not in ("_epoch", "_sig")]
-                                              + [c for c in result.columns if c not in f.columns and c != "_sig"])
+    return out.drop("_epoch", "_sig").select(
+        [c for c in f.columns if c not in ("_epoch", "_sig")]
+        + [c for c in result.columns if c not in f.columns and c != "_sig"]
+    )
 
 
 def _signature_hash(cols: list[str]) -> pl.Expr:
@@ -365,25 +424,66 @@ def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
         from carveout.screening import screen_frame
     except ImportError:  # screening unavailable: the listed fact stays unknown (fails closed)
         return f
-    parties = (f.filter(todo).select(name=pl.col("end_user_name"), country=pl.col("end_user_country"))
-               .unique(maintain_order=True))
-    hits = screen_frame(parties).select(
-        end_user_name=pl.col("name"), end_user_country=pl.col("country"),
-        screen_status=pl.col("screen_status"), screen_list=pl.col("screen_list"),
-        screen_party=pl.col("screen_party"), screen_score=pl.col("screen_score"),
-        _fn=pl.col("el_footnote").cast(pl.Int8), _since=pl.col("listed_since"), list_date=pl.col("list_date"),
+    parties = (
+        f.filter(todo)
+        .select(name=pl.col("end_user_name"), country=pl.col("end_user_country"))
+        .unique(maintain_order=True)
     )
-    f = f.join(hits, on=["end_user_name", "end_user_country"], how="left", nulls_equal=True,
-               maintain_order="left", suffix="_scr")
+    hits = screen_frame(parties).select(
+        end_user_name=pl.col("name"),
+        end_user_country=pl.col("country"),
+        screen_status=pl.col("screen_status"),
+        screen_list=pl.col("screen_list"),
+        screen_party=pl.col("screen_party"),
+        screen_score=pl.col("screen_score"),
+        _basis=pl.col("screen_basis"),
+        _fn=pl.col("el_footnote").cast(pl.Int8),
+        _since=pl.col("listed_since"),
+        list_date=pl.col("list_date"),
+    )
+    f = f.join(
+        hits,
+        on=["end_user_name", "end_user_country"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+        suffix="_scr",
+    )
     on_el = (pl.col("screen_status") == "match") & (pl.col("screen_list") == "EL")
     listed_then = on_el & (pl.col("_since").is_null() | (pl.col("_since") <= pl.coalesce("date", pl.lit(date.today()))))
-    listed = (pl.when(~todo).then(pl.col("end_user_listed"))
-              .when(listed_then).then(True)
-              .when(on_el).then(False)  # listed only after this shipment's date
-              .when(pl.col("screen_status") == "clear").then(False)
-              .otherwise(None))
-    footnote = (pl.when(~todo).then(pl.col("entity_list_footnote"))
-                .when(listed_then).then(pl.coalesce(pl.col("_fn"), pl.lit(0, pl.Int8)))
-                .when(pl.col("screen_status") == "clear").then(pl.lit(0, pl.Int8))
-                .otherwise(pl.col("entity_list_footnote")))
-    return f.with_columns(end_user_listed=listed, entity_list_footnote=footnote).drop("_fn", "_since")
+    listed = (
+        pl.when(~todo)
+        .then(pl.col("end_user_listed"))
+        .when(listed_then)
+        .then(True)
+        .when(on_el)
+        .then(False)  # listed only after this shipment's date
+        .when(pl.col("screen_status") == "clear")
+        .then(False)
+        .otherwise(None)
+    )
+    footnote = (
+        pl.when(~todo)
+        .then(pl.col("entity_list_footnote"))
+        .when(listed_then)
+        .then(pl.coalesce(pl.col("_fn"), pl.lit(0, pl.Int8)))
+        .when(pl.col("screen_status") == "clear")
+        .then(pl.lit(0, pl.Int8))
+        .otherwise(pl.col("entity_list_footnote"))
+    )
+    # Ownership: the screening's ownership graph decides where the name was screened (a chain to listed
+    # owners, or none in the loaded ownership data); a caller's own statement is kept.
+    affiliate = (
+        pl.when(pl.col("end_user_affiliate_of_listed").is_not_null())
+        .then(pl.col("end_user_affiliate_of_listed"))
+        .when(~todo)
+        .then(None)
+        .when((pl.col("_basis") == "affiliate") & (pl.col("screen_status") == "match"))
+        .then(True)
+        .when(pl.col("screen_status").is_in(["clear", "match"]))
+        .then(False)
+        .otherwise(None)
+    )
+    return f.with_columns(
+        end_user_listed=listed, entity_list_footnote=footnote, end_user_affiliate_of_listed=affiliate
+    ).drop("_fn", "_since", "_basis")

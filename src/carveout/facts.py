@@ -19,7 +19,8 @@ END_USES = (
     "supercomputer",  # development, production, use ... of a supercomputer
     "ai_model_training",
     "datacenter",
-    "military",
+    "military",  # military end use or military end user (744.21)
+    "military_intelligence",  # military-intelligence end use or end user (744.22)
     "civil_other",
     "unknown",
 )
@@ -60,6 +61,10 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "end_user_hq_country": (pl.String(), "headquarters country of the end user or its ultimate parent"),
     "end_user_listed": (pl.Boolean(), "end user is on the Entity List (caller's knowledge or screening)"),
     "entity_list_footnote": (pl.Int8(), "Entity List footnote (1, 3, 4, 5) or 0 for none"),
+    "end_user_affiliate_of_listed": (
+        pl.Boolean(),
+        "end user is owned 50 % or more by listed parties (Affiliates rule)",
+    ),
     "end_use": (pl.String(), "end use, from the documented vocabulary"),
     "facility_id": (pl.String(), "facility id (e.g. SAMSUNG-XIAN) for VEU sites"),
     "value_usd": (pl.Float64(), "line value in USD"),
@@ -82,15 +87,39 @@ MISSING_WHEN = {
 }
 
 # Columns the engine adds; rules may read them but they are never part of a signature.
-COMPUTED = ("eccn", "ac_level", "classification", "subject_to_ear", "day", "_epoch")
+COMPUTED = ("eccn", "ccl_eccn", "ac_level", "classification", "subject_to_ear", "day", "_epoch")
 
 
 def empty_frame() -> pl.DataFrame:
     return pl.DataFrame(schema={k: v[0] for k, v in SCHEMA.items()})
 
 
+# Output columns of the engine; an input column of the same name is an earlier verdict and is replaced.
+OUTPUTS = (
+    "eccn",
+    "ccl_eccn",
+    "classification",
+    "ac_level",
+    "subject_to_ear",
+    "license_required",
+    "reasons",
+    "missing",
+    "license_exceptions",
+    "authorization",
+    "review_policy",
+    "rules_version",
+    "rules_date",
+    "day",
+)
+
+
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
-    """Give ``frame`` every fact column with its dtype; extra columns are kept as passengers."""
+    """Give ``frame`` every fact column with its dtype; extra columns are kept as passengers.
+
+    A plain ``eccn`` column in the input is the exporter's declared ECCN (as in ledger files)."""
+    if "eccn" in frame.columns and "eccn_declared" not in frame.columns:
+        frame = frame.rename({"eccn": "eccn_declared"})
+    frame = frame.drop([c for c in OUTPUTS if c in frame.columns])
     exprs = []
     for name, (dtype, _) in SCHEMA.items():
         if name == "row":

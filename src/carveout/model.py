@@ -93,6 +93,8 @@ class EndUser(_Strict):
     headquarters_country: str | None = Field(default=None, min_length=2, max_length=2)
     entity_list_footnote: int | None = None
     listed: bool | None = None
+    affiliate_of_listed: bool | None = Field(
+        default=None, description="owned 50 % or more by listed parties (Affiliates rule, 744.11(a)(3))")
 
     @model_validator(mode="after")
     def _footnote(self) -> EndUser:
@@ -153,6 +155,7 @@ class Transaction(_Strict):
             "end_user_listed": eu.listed,
             "entity_list_footnote": eu.entity_list_footnote
             if eu.entity_list_footnote is not None else (0 if eu.listed is not None else None),
+            "end_user_affiliate_of_listed": eu.affiliate_of_listed,
             "end_use": self.end_use,
             "facility_id": self.facility_id,
             "value_usd": self.value_usd,

@@ -110,7 +110,10 @@ def generate(n: int = 3000, seed: int = 7, start: date = date(2022, 6, 1), end: 
                              us_origin=ship[3], us_controlled_content_pct=ship[4],
                              direct_product_of_us_technology=True, produced_by_us_origin_plant=False,
                              contains_us_ic=None, quantity=qty, value_usd=float(unit * qty)))
-    return pl.DataFrame(rows, infer_schema_length=None).sort("date")
+    # Ownership of the (named, well-known) consignees is taken as known: none is 50 %-owned by listed
+    # parties for the Affiliates rule. Screening still decides whether a consignee itself is listed.
+    return pl.DataFrame(rows, infer_schema_length=None).sort("date").with_columns(
+        end_user_affiliate_of_listed=pl.lit(False))
 
 
 def scale(base: pl.DataFrame, n: int, seed: int = 11) -> pl.DataFrame:

@@ -96,6 +96,14 @@ def fdp_ac(f: Facts, p: Params) -> pl.Expr:
     return _ac_items() & _foreign_product(f) & reach
 
 
+@rule("part734.9.h.hbm", cite="15 CFR 734.9(h)(1)", stage="jurisdiction", effective="2024-12-02", source=DEC24)
+def fdp_hbm(f: Facts, p: Params) -> pl.Expr:
+    """Advanced-computing FDP extended to 3A090.c: foreign HBM made with U.S. technology (or by such a
+    plant), destined to Macau or D:5 or for a party headquartered there (compliance date 2024-12-31)."""
+    reach = isin(f.destination, d5_macau(p)) | isin(f.end_user_hq_country, d5_macau(p))
+    return (pl.col("ac_level") == "c") & _foreign_product(f) & reach
+
+
 @rule("part734.9.i.supercomputer.2022", cite="15 CFR 734.9(i) (2022 text)", stage="jurisdiction",
       effective="2022-10-21", until="2023-11-16", source=OCT22)
 def fdp_supercomputer_2022(f: Facts, p: Params) -> pl.Expr:

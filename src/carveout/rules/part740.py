@@ -72,4 +72,4 @@ def hbm_exception(f: Facts, p: Params) -> pl.Expr:
 def iec(f: Facts, p: Params) -> pl.Expr:
     """Implemented Export Control: worldwide-controlled SME to countries with equivalent controls."""
     return (eccn_in(pl.col("eccn"), p.sme_worldwide_eccns)
-            & isin(f.destination, p.get("iec_countries", p.get("equivalent_controls_countries"))))
+            & isin(f.destination, p.iec_countries))

@@ -36,44 +36,60 @@ def _subject() -> pl.Expr:
 
 # --- 3A090 / 4A090 / .z ---------------------------------------------------------------------------
 
-@rule("part742.rs.prc", cite="15 CFR 742.6(a)(6)(i) (2022 text)", stage="require", effective="2022-10-07",
-      until="2023-11-16", source=OCT22)
+
+@rule(
+    "part742.rs.prc",
+    cite="15 CFR 742.6(a)(6)(i) (2022 text)",
+    stage="require",
+    effective="2022-10-07",
+    until="2023-11-16",
+    source=OCT22,
+)
 def ac_prc_2022(f: Facts, p: Params) -> pl.Expr:
     """3A090/4A090 items to the PRC need a licence (Macau was added on 2023-01-17)."""
     return _subject() & _ac("a", "b") & isin(f.destination, p.legacy_prc_scope)
 
 
-@rule("part742.rs.d145", cite="15 CFR 742.6(a)(6)(iii)", stage="require", effective="2023-11-17",
-      source=OCT23)
+@rule("part742.rs.d145", cite="15 CFR 742.6(a)(6)(iii)", stage="require", effective="2023-11-17", source=OCT23)
 def ac_d145(f: Facts, p: Params) -> pl.Expr:
     """3A090.a/.b, 4A090.a/.b and .z items to D:1, D:4, D:5 or Macau, unless also in A:5 or A:6."""
     return _subject() & _ac("a", "b") & isin(f.destination, rs_d145(p))
 
 
-@rule("part742.rs.hq_d5.a", cite="15 CFR 742.6(a)(6)(iii)(A)", stage="require", effective="2025-01-13",
-      source=AID25)
+@rule("part742.rs.hq_d5.a", cite="15 CFR 742.6(a)(6)(iii)(A)", stage="require", effective="2025-01-13", source=AID25)
 def ac_hq_a(f: Facts, p: Params) -> pl.Expr:
     """3A090.a/4A090.a items to an entity headquartered (or with an ultimate parent) in Macau or D:5,
     wherever it is located (moved here from 744.23(a)(3) by the AI Diffusion rule; still enforced)."""
-    return _subject() & _ac("a") & isin(f.end_user_hq_country, d5_macau(p))
+    return _subject() & _ac("a") & isin(f.end_user_hq_country, d5_macau(p)) & (f.destination != "US")
 
 
-@rule("part742.rs.worldwide.a", cite="15 CFR 742.6(a)(6)(iii)(A)", stage="require", effective="2025-01-13",
-      source=AID25, enforced=AID_NOT_ENFORCED)
+@rule(
+    "part742.rs.worldwide.a",
+    cite="15 CFR 742.6(a)(6)(iii)(A)",
+    stage="require",
+    effective="2025-01-13",
+    source=AID25,
+    enforced=AID_NOT_ENFORCED,
+)
 def ac_worldwide(f: Facts, p: Params) -> pl.Expr:
     """AI Diffusion text: 3A090.a/4A090.a to any destination worldwide (in the CFR, not enforced)."""
     return _subject() & _ac("a") & ~isin(f.destination, rs_d145(p) + ["US"])
 
 
-@rule("part742.rs.uae.b", cite="15 CFR 742.6(a)(6)(iii)(B)", stage="require", effective="2025-01-13",
-      source=AID25, enforced=AID_NOT_ENFORCED)
+@rule(
+    "part742.rs.uae.b",
+    cite="15 CFR 742.6(a)(6)(iii)(B)",
+    stage="require",
+    effective="2026-07-10",
+    source="91 FR 43034 (2026-07-14) [attribution of the UAE wording inferred; confidence uncertain]",
+)
 def ac_uae_b(f: Facts, p: Params) -> pl.Expr:
-    """AI Diffusion text: 3A090.b/4A090.b to the United Arab Emirates (in the CFR, not enforced)."""
+    """3A090.b/4A090.b to the United Arab Emirates, named explicitly once the UAE joined A:5 (before that
+    the UAE was in D:4 and covered by the D:1/D:4/D:5 scope)."""
     return _subject() & _ac("b") & (f.destination == "AE")
 
 
-@rule("part742.rs.hbm", cite="15 CFR 742.6(a)(6)(i)(B)", stage="require", effective="2024-12-02",
-      source=DEC24)
+@rule("part742.rs.hbm", cite="15 CFR 742.6(a)(6)(i)(B)", stage="require", effective="2024-12-02", source=DEC24)
 def hbm_d5(f: Facts, p: Params) -> pl.Expr:
     """3A090.c high-bandwidth memory to Macau or D:5."""
     return _subject() & _ac("c") & isin(f.destination, d5_macau(p))
@@ -81,29 +97,45 @@ def hbm_d5(f: Facts, p: Params) -> pl.Expr:
 
 # --- Semiconductor manufacturing equipment ------------------------------------------------------
 
-@rule("part742.rs.sme.3b090", cite="15 CFR 742.6(a)(6)(i) (2022 text), ECCN 3B090", stage="require",
-      effective="2022-10-07", until="2023-11-16", source=OCT22)
+
+@rule(
+    "part742.rs.sme.3b090",
+    cite="15 CFR 742.6(a)(6)(i) (2022 text), ECCN 3B090",
+    stage="require",
+    effective="2022-10-07",
+    until="2023-11-16",
+    source=OCT22,
+)
 def sme_3b090(f: Facts, p: Params) -> pl.Expr:
     """3B090 equipment (the Oct 2022 SME entry) to the PRC, and Macau from 2023-01-17."""
     return _subject() & eccn_in(pl.col("eccn"), ["3B090"]) & isin(f.destination, p.legacy_prc_scope)
 
 
-@rule("part742.rs.sme.d5", cite="15 CFR 742.4(a)(4), 742.6(a)(6)(i)", stage="require", effective="2023-11-17",
-      source=SME23)
+@rule(
+    "part742.rs.sme.d5",
+    cite="15 CFR 742.4(a)(4), 742.6(a)(6)(i)",
+    stage="require",
+    effective="2023-11-17",
+    source=SME23,
+)
 def sme_d5(f: Facts, p: Params) -> pl.Expr:
     """Advanced SME (3B001 advanced set, 3B002.c and related) to Macau or D:5 (NS and RS)."""
     return _subject() & eccn_in(pl.col("eccn"), p.sme_advanced_eccns) & isin(f.destination, d5_macau(p))
 
 
-@rule("part742.rs.sme.worldwide", cite="15 CFR 742.4(a)(5), 742.6(a)(10)", stage="require",
-      effective="2024-09-06", source="89 FR 72926 (2024-09-06) [origin date from memory; text C-primary]")
+@rule(
+    "part742.rs.sme.worldwide",
+    cite="15 CFR 742.4(a)(5), 742.6(a)(10)",
+    stage="require",
+    effective="2024-09-06",
+    source="89 FR 72926 (2024-09-06) [origin date from memory; text C-primary]",
+)
 def sme_worldwide(f: Facts, p: Params) -> pl.Expr:
     """3B001.c.1.a, c.1.c and .q to any destination (License Exception IEC for partner countries)."""
     return _subject() & eccn_in(pl.col("eccn"), p.sme_worldwide_eccns) & (f.destination != "US")
 
 
-@rule("part742.rs.sme.3b993", cite="15 CFR 742.6(a)(11)", stage="require", effective="2024-12-02",
-      source=DEC24)
+@rule("part742.rs.sme.3b993", cite="15 CFR 742.6(a)(11)", stage="require", effective="2024-12-02", source=DEC24)
 def sme_3b993(f: Facts, p: Params) -> pl.Expr:
     """3B993/3B994 specified SME to Macau or D:5 (destination scope uncertain: see the fact sheet §3.2)."""
     return _subject() & eccn_in(pl.col("eccn"), p.sme_rs_specified_eccns) & isin(f.destination, d5_macau(p))
@@ -111,27 +143,57 @@ def sme_3b993(f: Facts, p: Params) -> pl.Expr:
 
 # --- Licence review policy ----------------------------------------------------------------------
 
-@rule("part742.policy.h200", cite="15 CFR 742.6(b)(10)(iii)(A)(1)", stage="policy", effective="2026-01-15",
-      source=JAN26, yields="case-by-case", priority=20)
+
+@rule(
+    "part742.policy.h200",
+    cite="15 CFR 742.6(b)(10)(iii)(A)(1)",
+    stage="policy",
+    effective="2026-01-15",
+    source=JAN26,
+    yields="case-by-case",
+    priority=20,
+)
 def policy_h200(f: Facts, p: Params) -> pl.Expr:
     """Exports from the U.S. to the PRC or Macau of chips under TPP 21,000 and total DRAM bandwidth
     6,500 GB/s: case-by-case review, subject to the exporter's certifications."""
-    return (_ac("a", "b") & (f.transaction_type == "export") & (f.ship_from == "US")
-            & isin(f.destination, prc(p) + ["MO"]) & (f.tpp < p.h200_tpp_max)
-            & (f.memory_bandwidth_gb_s < p.h200_dram_bandwidth_max))
+    return (
+        _ac("a", "b")
+        & (f.transaction_type == "export")
+        & (f.ship_from == "US")
+        & isin(f.destination, prc(p) + ["MO"])
+        & (f.tpp < p.h200_tpp_max)
+        & (f.memory_bandwidth_gb_s < p.h200_dram_bandwidth_max)
+    )
 
 
-@rule("part742.policy.d5_denial", cite="15 CFR 742.6(b)(10)", stage="policy", effective="2022-10-07",
-      source=OCT22, yields="presumption of denial", priority=60)
+@rule(
+    "part742.policy.d5_denial",
+    cite="15 CFR 742.6(b)(10)",
+    stage="policy",
+    effective="2022-10-07",
+    source=OCT22,
+    yields="presumption of denial",
+    priority=60,
+)
 def policy_d5(f: Facts, p: Params) -> pl.Expr:
-    """Advanced-computing items and advanced SME to Macau or D:5, or to entities headquartered there."""
-    return isin(f.destination, d5_macau(p)) | isin(f.end_user_hq_country, d5_macau(p))
+    """Advanced-computing items, HBM and advanced SME to Macau or D:5, or to entities headquartered there."""
+    items = (
+        pl.col("ac_level").is_in(["a", "b", "c"])
+        | eccn_in(pl.col("eccn"), (p.get("sme_advanced_eccns") or []) + ["3B090"])
+        | eccn_in(pl.col("eccn"), p.get("sme_rs_specified_eccns"))
+    )
+    return items & (isin(f.destination, d5_macau(p)) | isin(f.end_user_hq_country, d5_macau(p)))
 
 
-@rule("part742.policy.d14_approval", cite="15 CFR 742.6(b)(10)", stage="policy", effective="2023-11-17",
-      source=OCT23, yields="presumption of approval", priority=70)
+@rule(
+    "part742.policy.d14_approval",
+    cite="15 CFR 742.6(b)(10)",
+    stage="policy",
+    effective="2023-11-17",
+    source=OCT23,
+    yields="presumption of approval",
+    priority=70,
+)
 def policy_d14(f: Facts, p: Params) -> pl.Expr:
     """Advanced-computing items to D:1 or D:4 destinations outside Macau and D:5."""
     return _ac("a", "b") & isin(f.destination, rs_d145(p)) & ~isin(f.destination, d5_macau(p))
-
-

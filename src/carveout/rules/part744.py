@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from carveout.rules.common import category_345, d5_macau, end_use_scope, isin, on_ccl
+from carveout.rules.common import category_345, d5_macau, eccn_in, end_use_scope, isin, on_ccl
 from carveout.rules.params import Params
 from carveout.rules.registry import Facts, rule
 
@@ -26,6 +26,7 @@ def _subject() -> pl.Expr:
 
 # --- 744.11 Entity List -------------------------------------------------------------------------
 
+
 @rule("part744.11.entity_list", cite="15 CFR 744.11; Supp. 4 to part 744", stage="require", priority=10)
 def entity_list(f: Facts, p: Params) -> pl.Expr:
     """The end user is on the Entity List: a licence is needed for all items subject to the EAR, and
@@ -33,105 +34,272 @@ def entity_list(f: Facts, p: Params) -> pl.Expr:
     return _subject() & f.end_user_listed
 
 
-@rule("part744.11.policy", cite="15 CFR 744.11(b); Supp. 4 to part 744 (entry's review policy)",
-      stage="policy", yields="presumption of denial", priority=10)
+@rule(
+    "part744.11.policy",
+    cite="15 CFR 744.11(b); Supp. 4 to part 744 (entry's review policy)",
+    stage="policy",
+    yields="presumption of denial",
+    priority=10,
+)
 def entity_list_policy(f: Facts, p: Params) -> pl.Expr:
     """Entity List entries for PRC semiconductor and AI parties carry a presumption of denial (see the
     entry's own policy column for case-by-case carve-outs)."""
     return f.end_user_listed
 
 
+AFFILIATES = "90 FR 47201 (2025-09-30)"
+AFFILIATES_SUSPENDED = "90 FR 50857 (2025-11-12): suspended 2025-11-10 to 2026-11-09"
+
+
+@rule(
+    "part744.11.affiliates",
+    cite="15 CFR 744.11(a)(3), 744.21(a)(3); Supp. 8 to part 744",
+    stage="require",
+    effective="2025-09-29",
+    until="2025-11-09",
+    source=AFFILIATES,
+    priority=11,
+)
+def affiliates(f: Facts, p: Params) -> pl.Expr:
+    """Affiliates rule: an end user owned 50 % or more (directly or indirectly, alone or together) by
+    listed parties inherits their licence requirement; unknown ownership needs review."""
+    return _subject() & f.end_user_affiliate_of_listed
+
+
+@rule(
+    "part744.11.affiliates.2026",
+    cite="15 CFR 744.11(a)(3), 744.21(a)(3); Supp. 8 to part 744",
+    stage="require",
+    effective="2026-11-10",
+    source=f"{AFFILIATES}; back in force after {AFFILIATES_SUSPENDED}",
+    priority=11,
+)
+def affiliates_2026(f: Facts, p: Params) -> pl.Expr:
+    """Affiliates rule, re-imposed from 2026-11-10 after the one-year suspension (absent further action)."""
+    return _subject() & f.end_user_affiliate_of_listed
+
+
 # --- 744.23 advanced computing and semiconductor manufacturing end uses -------------------------
 
-@rule("part744.23.a1.supercomputer.2022", cite="15 CFR 744.23(a)(1) (2022 text)", stage="require",
-      effective="2022-10-07", until="2023-11-16", source=OCT22)
+
+@rule(
+    "part744.23.a1.supercomputer.2022",
+    cite="15 CFR 744.23(a)(1) (2022 text)",
+    stage="require",
+    effective="2022-10-07",
+    until="2023-11-16",
+    source=OCT22,
+)
 def supercomputer_2022(f: Facts, p: Params) -> pl.Expr:
     """Items in Categories 3, 4 and 5 for a supercomputer in the PRC (and Macau from 2023-01-17)."""
-    return (_subject() & category_345(pl.col("eccn")) & (f.end_use == "supercomputer")
-            & isin(f.destination, p.legacy_prc_scope))
+    return (
+        _subject()
+        & category_345(pl.col("ccl_eccn"))
+        & (f.end_use == "supercomputer")
+        & isin(f.destination, p.legacy_prc_scope)
+    )
 
 
-@rule("part744.23.a1.supercomputer", cite="15 CFR 744.23(a)(1)", stage="require", effective="2023-11-17",
-      source=OCT23)
+@rule("part744.23.a1.supercomputer", cite="15 CFR 744.23(a)(1)", stage="require", effective="2023-11-17", source=OCT23)
 def supercomputer(f: Facts, p: Params) -> pl.Expr:
     """Items in Categories 3, 4 and 5 for a supercomputer located in or destined to Macau or D:5."""
-    return (_subject() & category_345(pl.col("eccn")) & (f.end_use == "supercomputer")
-            & isin(f.destination, d5_macau(p)))
+    return (
+        _subject()
+        & category_345(pl.col("ccl_eccn"))
+        & (f.end_use == "supercomputer")
+        & isin(f.destination, d5_macau(p))
+    )
 
 
-@rule("part744.23.a2.advanced_fab.2022", cite="15 CFR 744.23(a)(2)(i) (2022 text)", stage="require",
-      effective="2022-10-07", until="2023-11-16", source=OCT22)
+@rule(
+    "part744.23.a2.advanced_fab.2022",
+    cite="15 CFR 744.23(a)(2)(i) (2022 text)",
+    stage="require",
+    effective="2022-10-07",
+    until="2023-11-16",
+    source=OCT22,
+)
 def advanced_fab_2022(f: Facts, p: Params) -> pl.Expr:
     """Any item subject to the EAR for IC production at a PRC (Macau from 2023-01-17) fab that makes
     advanced-node ICs, whoever owns the fab."""
     return _subject() & isin(f.end_use, ADVANCED_FAB) & isin(f.destination, p.legacy_prc_scope)
 
 
-@rule("part744.23.a2.advanced_fab", cite="15 CFR 744.23(a)(2)(i)", stage="require", effective="2023-11-17",
-      source=SME23)
+@rule(
+    "part744.23.a2.advanced_fab", cite="15 CFR 744.23(a)(2)(i)", stage="require", effective="2023-11-17", source=SME23
+)
 def advanced_fab(f: Facts, p: Params) -> pl.Expr:
     """Any item subject to the EAR for IC production at a fab in Macau or D:5 that makes advanced-node
     ICs (logic 16/14 nm or non-planar; NAND 128 layers or more; DRAM per the dated DRAM test)."""
     return _subject() & isin(f.end_use, ADVANCED_FAB) & isin(f.destination, d5_macau(p))
 
 
-@rule("part744.23.a2.unknown_node", cite="15 CFR 744.23(a)(2)(ii)", stage="require", effective="2022-10-07",
-      source=OCT22)
+@rule(
+    "part744.23.a2.unknown_node", cite="15 CFR 744.23(a)(2)(ii)", stage="require", effective="2022-10-07", source=OCT22
+)
 def unknown_node(f: Facts, p: Params) -> pl.Expr:
     """Category 3 B/C/D/E items for an IC fab in the PRC/Macau/D:5 whose node the exporter does not know."""
     scope = end_use_scope(p)
-    return (_subject() & pl.col("eccn").str.contains(r"^3[B-E][0-9]{3}") & (f.end_use == "unknown_node_fab")
-            & isin(f.destination, scope))
+    return (
+        _subject()
+        & pl.col("ccl_eccn").str.contains(r"^3[B-E][0-9]{3}")
+        & (f.end_use == "unknown_node_fab")
+        & isin(f.destination, scope)
+    )
 
 
-@rule("part744.23.a3.hq", cite="15 CFR 744.23(a)(3)", stage="require", effective="2023-11-17",
-      until="2025-01-12", source=OCT23)
+@rule(
+    "part744.23.a3.hq",
+    cite="15 CFR 744.23(a)(3)",
+    stage="require",
+    effective="2023-11-17",
+    until="2025-01-12",
+    source=OCT23,
+)
 def hq_d5(f: Facts, p: Params) -> pl.Expr:
     """3A090/4A090/.z items to an entity headquartered (or whose ultimate parent is) in Macau or D:5,
     wherever located."""
-    return _subject() & pl.col("ac_level").is_in(["a", "b"]) & isin(f.end_user_hq_country, d5_macau(p))
+    return (
+        _subject()
+        & pl.col("ac_level").is_in(["a", "b"])
+        & isin(f.end_user_hq_country, d5_macau(p))
+        & (f.destination != "US")
+    )
 
 
-@rule("part744.23.a3.hq.b", cite="15 CFR 744.23(a)(3)(i)(A)", stage="require", effective="2025-01-13",
-      source=AID25)
+@rule("part744.23.a3.hq.b", cite="15 CFR 744.23(a)(3)(i)(A)", stage="require", effective="2025-01-13", source=AID25)
 def hq_d5_b(f: Facts, p: Params) -> pl.Expr:
     """3A090.b/4A090.b/.z items to an entity headquartered in Macau or D:5 (the .a items moved to 742.6)."""
-    return _subject() & (pl.col("ac_level") == "b") & isin(f.end_user_hq_country, d5_macau(p))
+    return _subject() & (pl.col("ac_level") == "b") & isin(f.end_user_hq_country, d5_macau(p)) & (f.destination != "US")
 
 
-@rule("part744.23.a3.hbm_hq", cite="15 CFR 744.23(a)(3)(i)(B)", stage="require", effective="2024-12-02",
-      source=DEC24)
+@rule("part744.23.a3.hbm_hq", cite="15 CFR 744.23(a)(3)(i)(B)", stage="require", effective="2024-12-02", source=DEC24)
 def hbm_hq(f: Facts, p: Params) -> pl.Expr:
     """3A090.c HBM to an entity headquartered in Macau or D:5, wherever located."""
-    return _subject() & (pl.col("ac_level") == "c") & isin(f.end_user_hq_country, d5_macau(p))
+    return _subject() & (pl.col("ac_level") == "c") & isin(f.end_user_hq_country, d5_macau(p)) & (f.destination != "US")
 
 
-@rule("part744.23.a4.sme_development", cite="15 CFR 744.23(a)(4)", stage="require", effective="2022-10-07",
-      source=OCT22)
+@rule(
+    "part744.23.a4.sme_development", cite="15 CFR 744.23(a)(4)", stage="require", effective="2022-10-07", source=OCT22
+)
 def sme_development(f: Facts, p: Params) -> pl.Expr:
     """CCL items for the development or production of SME in the PRC/Macau/D:5, or for developers
     headquartered there."""
     scope = end_use_scope(p)
-    return (_subject() & on_ccl(pl.col("eccn")) & (f.end_use == "sme_development")
-            & (isin(f.destination, scope) | isin(f.end_user_hq_country, d5_macau(p))))
+    return (
+        _subject()
+        & on_ccl(pl.col("ccl_eccn"))
+        & (f.end_use == "sme_development")
+        & (isin(f.destination, scope) | isin(f.end_user_hq_country, d5_macau(p)))
+    )
 
 
-@rule("part744.23.policy.fab_multinational", cite="15 CFR 744.23(d)", stage="policy", effective="2022-10-07",
-      source=OCT22, yields="case-by-case", priority=40)
+@rule(
+    "part744.23.policy.fab_multinational",
+    cite="15 CFR 744.23(d)",
+    stage="policy",
+    effective="2022-10-07",
+    source=OCT22,
+    yields="case-by-case",
+    priority=40,
+)
 def fab_multinational(f: Facts, p: Params) -> pl.Expr:
     """Fabs in the PRC owned by companies headquartered outside Macau/D:5: case-by-case review."""
     return isin(f.end_use, ADVANCED_FAB) & ~isin(f.end_user_hq_country, d5_macau(p))
 
 
+# --- 744.21 / 744.22 military and military-intelligence end uses ---------------------------------
+
+
+@rule(
+    "part744.21.military_supp2",
+    cite="15 CFR 744.21(a)(1); Supp. 2 to part 744",
+    stage="require",
+    effective="2020-06-29",
+    source="85 FR 23459 (2020-04-28)",
+    priority=15,
+)
+def military_supp2(f: Facts, p: Params) -> pl.Expr:
+    """Supplement 2 items for a military end use or military end user in the PRC, Venezuela, Burma,
+    Cambodia or Nicaragua."""
+    return (
+        _subject()
+        & (f.end_use == "military")
+        & isin(f.destination, p.military_end_use_supp2_destinations)
+        & eccn_in(pl.col("ccl_eccn"), p.military_end_use_supp2_eccns)
+    )
+
+
+@rule(
+    "part744.21.military_any",
+    cite="15 CFR 744.21(a)(2)",
+    stage="require",
+    effective="2022-03-03",
+    source="87 FR 12226 (2022-03-03)",
+)
+def military_any(f: Facts, p: Params) -> pl.Expr:
+    """Any item subject to the EAR for a military end use or end user in Russia or Belarus."""
+    return _subject() & (f.end_use == "military") & isin(f.destination, p.military_end_use_any_item_destinations)
+
+
+@rule(
+    "part744.22.military_intelligence",
+    cite="15 CFR 744.22(a)",
+    stage="require",
+    effective="2021-03-16",
+    source="86 FR 4865 (2021-01-15) [date from memory]",
+)
+def military_intelligence(f: Facts, p: Params) -> pl.Expr:
+    """Any item subject to the EAR for a military-intelligence end use or end user in the listed countries."""
+    return (
+        _subject() & (f.end_use == "military_intelligence") & isin(f.destination, p.military_intelligence_destinations)
+    )
+
+
+@rule(
+    "part744.21.policy",
+    cite="15 CFR 744.21(e)",
+    stage="policy",
+    effective="2020-06-29",
+    source="85 FR 23459 (2020-04-28)",
+    yields="presumption of denial",
+    priority=12,
+)
+def military_policy(f: Facts, p: Params) -> pl.Expr:
+    """Military and military-intelligence end uses: applications are reviewed with a presumption of denial."""
+    return f.end_use.is_in(["military", "military_intelligence"])
+
+
+@rule(
+    "part744.23.policy.fab_prc",
+    cite="15 CFR 744.23(d)",
+    stage="policy",
+    effective="2022-10-07",
+    source=OCT22,
+    yields="presumption of denial",
+    priority=41,
+)
+def fab_prc(f: Facts, p: Params) -> pl.Expr:
+    """Advanced-node fabs owned by companies headquartered in Macau or D:5: presumption of denial."""
+    return isin(f.end_use, ADVANCED_FAB) & isin(f.end_user_hq_country, d5_macau(p))
+
+
 # --- 744.6 U.S.-person support, and is-informed requirements -------------------------------------
 
-@rule("part744.6.c2.us_person", cite="15 CFR 744.6(c)(2)", stage="require", effective="2022-10-12",
-      source=OCT22)
+
+@rule(
+    "part744.6.c2.us_person", cite="15 CFR 744.6(c)(2)(i)-(iii)", stage="require", effective="2022-10-12", source=OCT22
+)
 def us_person(f: Facts, p: Params) -> pl.Expr:
-    """A U.S. person supporting production at an advanced-node fab in the PRC/Macau/D:5 needs a licence,
-    even for items not subject to the EAR."""
-    scope = end_use_scope(p)
-    return f.us_person_support & isin(f.end_use, ADVANCED_FAB) & isin(f.destination, scope)
+    """A U.S. person supporting IC production at an advanced-node fab, at a fab of unknown node (for
+    Category 3 B-E items), or SME development or production, in the PRC/Macau/D:5, needs a licence, even
+    for items not subject to the EAR."""
+    fab = (
+        isin(f.end_use, ADVANCED_FAB)
+        | (f.end_use == "sme_development")
+        | ((f.end_use == "unknown_node_fab") & pl.col("ccl_eccn").str.contains(r"^3[B-E][0-9]{3}"))
+    )
+    return f.us_person_support & fab & isin(f.destination, end_use_scope(p))
 
 
 @rule("part744.is_informed", cite="15 CFR 744.21(b), 744.23(b), 744.6(c)", stage="require")

@@ -142,9 +142,11 @@ def _load_modules() -> None:
     # Importing the part modules registers their rules; order inside a stage is priority order.
     from carveout.rules import (  # noqa: F401
         part734,
+        part738,
         part740,
         part742,
         part744,
+        part746,
         part748_veu,
         part774_ccl,
     )

@@ -11,12 +11,12 @@ normalisation cost is paid once per list version.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -40,6 +40,8 @@ INDEX_FORMAT = "5"
 INDEX_VERSION = _code_fingerprint()
 MAX_POSTING = 4000  # keys filed under more names than this carry no identity (e.g. "technology")
 MAX_DERIVED_POSTING = 1500  # same for metaphone/prefix/suffix keys, which are noisier
+ENOUGH = 4  # once ENOUGH * k names are in hand ...
+LONG_POSTING = 200  # ... keys filed under more names than this are not read (they add little, cost most)
 
 
 def default_index_path() -> Path:
@@ -57,6 +59,16 @@ def index_path_beside(db: str | Path) -> Path:
     return p.with_name(p.stem + ".screening.duckdb")
 
 
+_OCR_FOLD = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "8": "b"})
+
+
+@lru_cache(maxsize=100_000)
+def ocr_fold(t: str) -> str:
+    """A token with OCR look-alikes folded together ("rn" -> "m", "1"/"i" -> "l", "0" -> "o" ...)."""
+    return t.replace("rn", "m").translate(_OCR_FOLD)
+
+
+@lru_cache(maxsize=100_000)
 def metaphone(tok: str) -> str:
     return jellyfish.metaphone(tok) if len(tok) >= 3 and tok.isalpha() else ""
 
@@ -92,6 +104,13 @@ class NameIndex:
     token_idf: dict[str, float] = field(default_factory=dict)
     exact: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     joined: list[str] = field(default_factory=list)
+    # per-name values the scorer needs for every candidate, computed once here instead of once per comparison
+    token_weights: list[tuple[float, ...]] = field(default_factory=list)
+    weight_sums: list[float] = field(default_factory=list)  # sum(token_weights[i]) or 1.0
+    compact: list[str] = field(default_factory=list)  # "".join(tokens)
+    sorted_compact: list[str] = field(default_factory=list)  # "".join(sorted(tokens))
+    default_idf: float = 0.0  # idf of a token the list never uses
+    fold_groups: dict[str, list[str]] = field(default_factory=dict)  # ocr_fold(token) -> listed tokens
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -116,24 +135,36 @@ class NameIndex:
         for t in WEAK_TOKENS:
             if t in self.token_idf:
                 self.token_idf[t] *= 0.3
+        self.default_idf = math.log(max(len(self.tokens), 2))
+        idf = self.idf
+        self.token_weights = [tuple(idf(t) for t in toks) for toks in self.tokens]
+        self.weight_sums = [sum(w) or 1.0 for w in self.token_weights]
+        self.compact = ["".join(toks) for toks in self.tokens]
+        self.sorted_compact = ["".join(sorted(toks)) for toks in self.tokens]
+        groups: dict[str, list[str]] = {}
+        for t in self.token_idf:
+            groups.setdefault(ocr_fold(t), []).append(t)
+        self.fold_groups = groups
         return self
 
     def idf(self, tok: str) -> float:
-        return self.token_idf.get(tok, math.log(max(len(self.tokens), 2)))
+        return self.token_idf.get(tok, self.default_idf)
 
     def candidates(self, tokens: tuple[str, ...], k: int = 40) -> list[int]:
-        """Name ids sharing the rarest blocking keys with the query, best first."""
-        keys = [key for key in blocking_keys(tokens) if key in self.postings]
+        """Name ids sharing the rarest blocking keys with the query, best first (ties: first reached first)."""
+        postings = self.postings
+        keys = [key for key in blocking_keys(tokens) if key in postings]
         usable = [
-            key for key in keys if len(self.postings[key]) <= (MAX_POSTING if key[1:2] != ":" else MAX_DERIVED_POSTING)
+            key for key in keys if len(postings[key]) <= (MAX_POSTING if key[1:2] != ":" else MAX_DERIVED_POSTING)
         ]
         if not usable and keys:
-            usable = [min(keys, key=lambda x: len(self.postings[x]))]
+            usable = [min(keys, key=lambda x: (len(postings[x]), x))]
         acc: dict[int, float] = {}
-        # rarest keys first; once enough names are in hand, common keys (long postings) add little but cost most
-        for key in sorted(usable, key=lambda x: len(self.postings[x])):
-            post = self.postings[key]
-            if len(acc) >= 4 * k and len(post) > 200:
+        # rarest keys first (ties by key, so the result does not depend on set order); once enough names are in
+        # hand, common keys (long postings) add little but cost most
+        for key in sorted(usable, key=lambda x: (len(postings[x]), x)):
+            post = postings[key]
+            if len(acc) >= ENOUGH * k and len(post) > LONG_POSTING:
                 break
             w = self.key_idf[key]
             get = acc.get
@@ -141,9 +172,8 @@ class NameIndex:
                 acc[nid] = get(nid, 0.0) + w
         for nid in self.exact.get(tokens, ()):
             acc[nid] = acc.get(nid, 0.0) + 100.0
-        if len(acc) <= k:
-            return sorted(acc, key=acc.__getitem__, reverse=True)
-        return [nid for nid, _ in heapq.nlargest(k, acc.items(), key=lambda kv: kv[1])]
+        # sorted() is stable, so equal weights keep insertion order, exactly as heapq.nlargest would
+        return sorted(acc, key=acc.__getitem__, reverse=True)[:k]
 
 
 def build_index(parties: pl.DataFrame) -> NameIndex:

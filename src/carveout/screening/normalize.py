@@ -322,11 +322,16 @@ def _drop_address_tail(text: str) -> str:
     return " ".join(kept)
 
 
+_SEQS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _seq in _LEGAL_SEQS:
+    _SEQS_BY_FIRST.setdefault(_seq[0], []).append(_seq)  # keeps _LEGAL_SEQS order: the first match wins
+
+
 def _remove_sequences(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        for seq in _LEGAL_SEQS:
+        for seq in _SEQS_BY_FIRST.get(tokens[i], ()):
             n = len(seq)
             if tuple(tokens[i : i + n]) == seq:
                 i += n
@@ -371,3 +376,9 @@ def name_variants(name: str) -> list[tuple[str, float]]:
     if stripped != name and stripped.strip():
         out.append((stripped, 0.97))
     return out
+
+
+def clear_caches() -> None:
+    """Forget memoised normalisations (the native-name table stays loaded)."""
+    normalize.cache_clear()
+    _snap_legal.cache_clear()

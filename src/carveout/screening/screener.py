@@ -11,6 +11,11 @@ similarity, not a fitted probability.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import sys
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -19,9 +24,9 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel, JaroWinkler
+from rapidfuzz.distance import Indel, JaroWinkler, Prefix
 
-from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone
+from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
 from .normalize import normalize
 
@@ -142,15 +147,12 @@ def status_of(score: float) -> Status:
     return "match" if score >= T_HIGH else "possible" if score >= T_LOW else "clear"
 
 
-_OCR_FOLD = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "8": "b"})
+_ocr_fold = ocr_fold
 
 
-@lru_cache(maxsize=100_000)
-def _ocr_fold(t: str) -> str:
-    return t.replace("rn", "m").translate(_OCR_FOLD)
-
-
+@lru_cache(maxsize=200_000)
 def _token_match(q: str, c: str) -> tuple[float, str]:
+    """Similarity of a query token and a listed token, and its kind. Pure, so cached: names share tokens."""
     if q == c:
         return 1.0, "exact"
     if len(q) >= 3 and _ocr_fold(q) == _ocr_fold(c):
@@ -170,33 +172,140 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
     return 0.0, ""
 
 
-def compare(q: tuple[str, ...], c: tuple[str, ...], index: NameIndex) -> tuple[float, dict]:
-    """Raw similarity in [0, 1] of two token tuples, and what matched."""
-    best_q = []
+def clear_caches() -> None:
+    """Drop the memoised normalisation and token comparisons (for honest timing, or to bound memory)."""
+    from .normalize import clear_caches as clear_normalize
+
+    clear_normalize()
+    _token_match.cache_clear()
+    _ocr_fold.cache_clear()
+    metaphone.cache_clear()
+
+
+class _Form:
+    """A query form with what every comparison needs from it, computed once per query rather than per pair."""
+
+    __slots__ = ("tokens", "weights", "wsum", "compact", "sorted_compact")
+
+    def __init__(self, q: tuple[str, ...], index: NameIndex) -> None:
+        self.tokens = q
+        self.weights = [index.idf(t) for t in q]
+        self.wsum = sum(self.weights) or 1.0
+        self.compact = "".join(q)
+        self.sorted_compact = "".join(sorted(q))
+
+
+def _token_tables(q: tuple[str, ...], vocab: list[str], index: NameIndex) -> list[dict[str, float]]:
+    """For each query token, `_token_match` similarity to every token of `vocab` it matches at all (absent = 0).
+
+    `_token_match` is non-zero only for equal tokens, equal OCR folds, a Jaro-Winkler of at least 0.75 or a
+    prefix; C-speed scans over `vocab` find those few pairs, and only they go through the Python function."""
+    tables = []
     for t in q:
+        hits = [t]
+        if len(t) >= 3:
+            hits += index.fold_groups.get(ocr_fold(t), ())
+            found = process.extract(t, vocab, scorer=Prefix.similarity, score_cutoff=len(t), limit=None)
+            hits += [u for u, _, _ in found]
+        if len(t) >= 4:
+            # 0.74, not 0.75: a margin so that no rounding difference can drop a pair _token_match would keep
+            found = process.extract(t, vocab, scorer=JaroWinkler.normalized_similarity, score_cutoff=0.74, limit=None)
+            hits += [u for u, _, _ in found]
+        table = {}
+        for u in hits:
+            v = _token_match(t, u)[0]
+            if v > 0:
+                table[u] = v
+        tables.append(table)
+    return tables
+
+
+def _raw_similarity(
+    f: _Form,
+    tables: list[dict[str, float]],
+    c: tuple[str, ...],
+    wc: tuple[float, ...],
+    wc_sum: float,
+    c_compact: str,
+    c_sorted: str,
+) -> float:
+    """`_similarity(...)[0]` without the breakdown, from the `_token_tables` of `f`; runs for every candidate."""
+    matched_c: dict[str, float] = {}
+    prods = []
+    unmatched_q = 0.0
+    for table, w in zip(tables, f.weights, strict=True):
+        s, partner = 0.0, ""
+        if table:
+            get = table.get
+            for u in c:
+                v = get(u, 0.0)
+                if v > s:
+                    s, partner = v, u
+                    if v == 1.0:
+                        break
+        prods.append(w * s)
+        if s > 0:
+            matched_c[partner] = s
+        elif w > unmatched_q:
+            unmatched_q = w
+    cov_q = sum(prods) / f.wsum
+    cov_c = sum([w * matched_c.get(u, 0.0) for w, u in zip(wc, c, strict=True)]) / wc_sum if matched_c else 0.0
+    f1 = 2 * cov_q * cov_c / (cov_q + cov_c) if cov_q + cov_c else 0.0
+    string_sim = max(fuzz.ratio(f.compact, c_compact) / 100.0, fuzz.ratio(f.sorted_compact, c_sorted) / 100.0)
+    raw = max(f1, string_sim * 0.97)
+    if unmatched_q >= SUBSTITUTION_IDF:
+        for w, u in zip(wc, c, strict=True):
+            if w >= SUBSTITUTION_IDF and u not in matched_c:
+                return raw * SUBSTITUTION_FACTOR
+    return raw
+
+
+def _similarity(
+    f: _Form, c: tuple[str, ...], wc: tuple[float, ...], wc_sum: float, c_compact: str, c_sorted: str
+) -> tuple[float, list[tuple[str, float, str, str]], dict[str, float], float, float, float]:
+    """The raw similarity of `compare` and its parts. `wc` (token idfs), `wc_sum` (their sum, or 1.0 when 0) and
+    the compact strings of `c` come precomputed from the index; this runs for every detailed candidate."""
+    tm = _token_match
+    best_q = []
+    matched_c: dict[str, float] = {}
+    prods = []
+    unmatched_q = 0.0
+    for t, w in zip(f.tokens, f.weights, strict=True):
         s, kind, partner = 0.0, "", ""
         for u in c:
-            v, k = _token_match(t, u)
+            v, k = tm(t, u)
             if v > s:
                 s, kind, partner = v, k, u
                 if v == 1.0:
                     break
         best_q.append((t, s, kind, partner))
-    matched_c = {p: s for _, s, _, p in best_q if s > 0}
-    wq = [index.idf(t) for t in q]
-    wc = [index.idf(u) for u in c]
-    cov_q = sum(w * s for w, (_, s, _, _) in zip(wq, best_q, strict=True)) / (sum(wq) or 1.0)
-    cov_c = sum(w * matched_c.get(u, 0.0) for w, u in zip(wc, c, strict=True)) / (sum(wc) or 1.0)
+        prods.append(w * s)
+        if s > 0:
+            matched_c[partner] = s
+        elif w > unmatched_q:
+            unmatched_q = w
+    cov_q = sum(prods) / f.wsum
+    cov_c = sum([w * matched_c.get(u, 0.0) for w, u in zip(wc, c, strict=True)]) / wc_sum
     f1 = 2 * cov_q * cov_c / (cov_q + cov_c) if cov_q + cov_c else 0.0
-    compact = fuzz.ratio("".join(q), "".join(c)) / 100.0
-    sorted_compact = fuzz.ratio("".join(sorted(q)), "".join(sorted(c))) / 100.0
+    compact = fuzz.ratio(f.compact, c_compact) / 100.0
+    sorted_compact = fuzz.ratio(f.sorted_compact, c_sorted) / 100.0
     string_sim = max(compact, sorted_compact)
     raw = max(f1, string_sim * 0.97)
     # a distinctive word on each side with no counterpart is a different party with a similar name
-    uq = [index.idf(t) for t, s, _, _ in best_q if s == 0]
-    uc = [index.idf(u) for u in c if u not in matched_c]
-    if uq and uc and max(uq) >= SUBSTITUTION_IDF and max(uc) >= SUBSTITUTION_IDF:
-        raw *= SUBSTITUTION_FACTOR
+    if unmatched_q >= SUBSTITUTION_IDF:
+        for w, u in zip(wc, c, strict=True):
+            if w >= SUBSTITUTION_IDF and u not in matched_c:
+                raw *= SUBSTITUTION_FACTOR
+                break
+    return raw, best_q, matched_c, cov_q, cov_c, string_sim
+
+
+def compare(q: tuple[str, ...], c: tuple[str, ...], index: NameIndex) -> tuple[float, dict]:
+    """Raw similarity in [0, 1] of two token tuples, and what matched."""
+    wc = tuple(index.idf(u) for u in c)
+    raw, best_q, matched_c, cov_q, cov_c, string_sim = _similarity(
+        _Form(q, index), c, wc, sum(wc) or 1.0, "".join(c), "".join(sorted(c))
+    )
     detail = {
         "best_q": best_q,
         "cov_q": cov_q,
@@ -263,10 +372,14 @@ class Screener:
 
     # ------------------------------------------------------------------ core
     def _score_party_names(self, q: tuple[str, ...], country: str | None) -> list[tuple[float, int, int, dict]]:
-        """(calibrated score, party index, name id, detail) per party, best first."""
+        """(calibrated score, party index, name id, detail) per party, best first.
+
+        `detail` holds the query form, raw similarity and country verdict; `_detail` adds the feature breakdown
+        for the few names that are reported (recomputing it is cheaper than building it for every candidate)."""
         ix = self.index
-        best: dict[int, tuple[float, int, dict]] = {}
-        pairs: list[tuple[tuple[str, ...], int]] = []
+        best: dict[int, tuple[float, int, tuple[str, ...]]] = {}
+        tokens, prior, party_idx = ix.tokens, ix.prior, ix.party_idx
+        weights, wsums, compact, sorted_compact = ix.token_weights, ix.weight_sums, ix.compact, ix.sorted_compact
         for qv in _query_forms(q, ix):
             cands = ix.candidates(qv, CANDIDATES)
             if len(cands) > DETAILED:
@@ -275,31 +388,40 @@ class Screener:
                     " ".join(qv), [ix.joined[n] for n in cands], scorer=fuzz.token_set_ratio, limit=DETAILED
                 )
                 cands = [cands[i] for _, _, i in pre]
-            pairs += [(qv, n) for n in cands]
-        for qv, nid in pairs:
-            raw, detail = compare(qv, ix.tokens[nid], ix)
-            raw *= ix.prior[nid]
-            pi = ix.party_idx[nid]
-            if pi not in best or raw > best[pi][0]:
-                best[pi] = (raw, nid, detail)
+            form = _Form(qv, ix)
+            tables = _token_tables(qv, list(dict.fromkeys([u for nid in cands for u in tokens[nid]])), ix)
+            for nid in cands:
+                c = tokens[nid]
+                raw = _raw_similarity(form, tables, c, weights[nid], wsums[nid], compact[nid], sorted_compact[nid])
+                raw *= prior[nid]
+                pi = party_idx[nid]
+                if pi not in best or raw > best[pi][0]:
+                    best[pi] = (raw, nid, qv)
         out = []
-        for pi, (raw, nid, detail) in best.items():
-            countries = self._rows[pi]["countries"] or []
+        rows = self._rows
+        for pi, (raw, nid, qv) in best.items():
+            countries = rows[pi]["countries"] or []
             if country and countries:
                 ok = country.upper() in countries
                 adj = COUNTRY_MATCH_BONUS if ok else -COUNTRY_MISMATCH_PENALTY
-                detail["country"] = "match" if ok else "mismatch"
+                verdict = "match" if ok else "mismatch"
             else:
                 adj = 0.0
-                detail["country"] = "unknown"
-            detail["raw"] = raw
-            out.append((calibrate(min(raw + adj, 1.0)), pi, nid, detail))
+                verdict = "unknown"
+            out.append((calibrate(min(raw + adj, 1.0)), pi, nid, {"query_form": qv, "raw": raw, "country": verdict}))
         out.sort(key=lambda x: (-x[0], x[1]))
         return out
+
+    def _detail(self, nid: int, detail: dict) -> dict:
+        """The full feature comparison behind a scored name (see `compare`)."""
+        if "best_q" not in detail:
+            detail.update(compare(detail["query_form"], self.index.tokens[nid], self.index)[1])
+        return detail
 
     def _match(self, score: float, pi: int, nid: int, detail: dict, as_of: date | None) -> Match:
         row = self._rows[pi]
         ix = self.index
+        detail = self._detail(nid, detail)
         feats = MatchFeatures(
             matched_text=ix.texts[nid],
             alias_hit=ix.is_alias[nid],
@@ -353,20 +475,23 @@ class Screener:
                 notes=notes,
             )
         scored = self._score_party_names(q, country)
-        matches = [self._match(s, pi, nid, d, as_of) for s, pi, nid, d in scored[: max(limit, 1) * 3]]
+        # rank on (rounded score, list, listed at as_of) first and build Match models only for the reported ones
+        rows = self._rows
+        ranked = []
+        for sc, pi, nid, d in scored[: max(limit, 1) * 3]:
+            since = rows[pi]["listed_since"]
+            live_at = not (as_of and since and since > as_of)
+            ranked.append((round(sc, 4), rows[pi]["list_code"], live_at, sc, pi, nid, d))
         # among hits that clear T_HIGH, the list that restricts most comes first (EL before CMIC for Huawei)
-        top_score = matches[0].score if matches else 0.0
-        matches.sort(
-            key=lambda m: (
-                -LIST_PRIORITY.get(m.list_code, 0) if m.score >= max(T_HIGH, top_score - 0.01) else 0,
-                -m.score,
-            )
-        )
-        live = [m for m in matches if m.listed_at_as_of]
-        if len(live) < len(matches) and as_of:
+        top_score = ranked[0][0] if ranked else 0.0
+        cut = max(T_HIGH, top_score - 0.01)
+        ranked.sort(key=lambda m: (-LIST_PRIORITY.get(m[1], 0) if m[0] >= cut else 0, -m[0]))
+        live = [m for m in ranked if m[2]]
+        if len(live) < len(ranked) and as_of:
             notes.append(f"candidates listed after {as_of} are reported but do not count toward the status")
-        matches = (live + [m for m in matches if not m.listed_at_as_of])[:limit]
-        best = live[0].score if live else 0.0
+        reported = (live + [m for m in ranked if not m[2]])[:limit]
+        matches = [self._match(sc, pi, nid, d, as_of) for *_, sc, pi, nid, d in reported]
+        best = live[0][0] if live else 0.0
         status = status_of(best)
         affiliate = self.ownership.affiliate_of(name, country, as_of or self.list_date, self)
         if affiliate is not None and affiliate.affiliate and status != "match":
@@ -389,53 +514,99 @@ class Screener:
             notes=notes,
         )
 
-    def screen_frame(self, parties: pl.DataFrame, progress=None) -> pl.DataFrame:
-        """Screen each distinct (name, country, as_of) once and join back; rows and order are preserved."""
+    def _frame_row(self, name: str | None, country: str | None, as_of: date | None) -> tuple:
+        """The OUTPUT_COLUMNS values of one distinct (name, country, as_of)."""
+        res = self.screen(name or "", country, as_of, limit=1)
+        top = next((m for m in res.matches if m.listed_at_as_of), None)
+        aff = res.affiliate if res.affiliate and res.affiliate.affiliate else None
+        if aff is not None and (top is None or top.score < T_HIGH):
+            hit = (aff.inherited_list, aff.inherited_party, aff.inherited_party_id, aff.el_footnote, None, None)
+            basis = "affiliate"
+        elif top is not None and res.status != "clear":
+            hit = (top.list_code, top.name, top.party_id, top.el_footnote, top.listed_since, top.fr_notice)
+            basis = "name"
+        else:
+            hit, basis = (None,) * 6, None
+        return (res.status, res.score, *hit, self.list_date, basis)
+
+    def screen_frame(self, parties: pl.DataFrame, progress=None, workers: int | None = None) -> pl.DataFrame:
+        """Screen each distinct (name, country, as_of) once and join back; rows and order are preserved.
+
+        `workers` > 1 screens the distinct names in that many forked processes (Linux); None = automatic: all
+        CPUs when there are at least POOL_MIN_NAMES distinct names, else this process
+        ($CARVEOUT_SCREENING_WORKERS overrides). Results are identical either way."""
         if "name" not in parties.columns:
             raise ValueError("screen_frame needs a 'name' column")
         keys = ["name"] + [c for c in ("country", "as_of") if c in parties.columns]
         distinct = parties.select(keys).unique(maintain_order=True)
-        out: dict[str, list] = {k: [] for k in OUTPUT_COLUMNS}
-        rows = distinct.to_dicts()
-        for i, r in enumerate(rows):
-            res = self.screen(r["name"] or "", r.get("country"), r.get("as_of"), limit=1)
-            top = next((m for m in res.matches if m.listed_at_as_of), None)
-            aff = res.affiliate if res.affiliate and res.affiliate.affiliate else None
-            out["screen_status"].append(res.status)
-            out["screen_score"].append(res.score)
-            if aff is not None and (top is None or top.score < T_HIGH):
-                out["screen_list"].append(aff.inherited_list)
-                out["screen_party"].append(aff.inherited_party)
-                out["screen_party_id"].append(aff.inherited_party_id)
-                out["el_footnote"].append(aff.el_footnote)
-                out["listed_since"].append(None)
-                out["fr_notice"].append(None)
-                out["screen_basis"].append("affiliate")
-            elif top is not None and res.status != "clear":
-                out["screen_list"].append(top.list_code)
-                out["screen_party"].append(top.name)
-                out["screen_party_id"].append(top.party_id)
-                out["el_footnote"].append(top.el_footnote)
-                out["listed_since"].append(top.listed_since)
-                out["fr_notice"].append(top.fr_notice)
-                out["screen_basis"].append("name")
-            else:
-                for k in (
-                    "screen_list",
-                    "screen_party",
-                    "screen_party_id",
-                    "el_footnote",
-                    "listed_since",
-                    "fr_notice",
-                    "screen_basis",
-                ):
-                    out[k].append(None)
-            out["list_date"].append(self.list_date)
-            if progress is not None:
-                progress(i + 1, len(rows))
+        cols = [distinct[k].to_list() if k in distinct.columns else [None] * distinct.height for k in _FRAME_KEYS]
+        rows = list(zip(*cols, strict=True))
+        n = len(rows)
+        values: list[tuple] = []
+        nproc = _pool_size(n, workers)
+        if nproc > 1:
+            for chunk in _screen_in_pool(self, rows, nproc):
+                values += chunk
+                if progress is not None:
+                    progress(len(values), n)
+        else:
+            for i, (name, country, as_of) in enumerate(rows):
+                values.append(self._frame_row(name, country, as_of))
+                if progress is not None:
+                    progress(i + 1, n)
+        out = {k: [v[j] for v in values] for j, k in enumerate(OUTPUT_COLUMNS)}
         result = pl.concat([distinct, pl.DataFrame(out, schema=OUTPUT_COLUMNS)], how="horizontal")
         base = parties.drop([c for c in OUTPUT_COLUMNS if c in parties.columns])
         return base.join(result, on=keys, how="left", nulls_equal=True, maintain_order="left")
+
+
+# ------------------------------------------------------------------------------ process pool for screen_frame
+
+_FRAME_KEYS = ("name", "country", "as_of")
+POOL_MIN_NAMES = 2_000  # below this, forking workers costs more than it saves
+POOL_CHUNK = 250  # distinct names per task: amortises pickling, keeps progress reports frequent
+_POOL_SCREENER: Screener | None = None  # set in the parent just before forking; workers inherit it
+
+
+def _pool_size(n: int, workers: int | None) -> int:
+    if workers is None:
+        env = os.environ.get("CARVEOUT_SCREENING_WORKERS", "").strip()
+        if env:
+            workers = int(env)
+        elif n < POOL_MIN_NAMES:
+            return 1
+        else:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    # fork shares the loaded index with the workers for free; other start methods would rebuild it per worker
+    if workers <= 1 or sys.platform != "linux" or n < 2:
+        return 1
+    return min(workers, max(1, n // 2))
+
+
+def _screen_chunk(rows: list[tuple]) -> list[tuple]:
+    assert _POOL_SCREENER is not None
+    return [_POOL_SCREENER._frame_row(*r) for r in rows]
+
+
+def _screen_in_pool(screener: Screener, rows: list[tuple], nproc: int):
+    """Yield the screened chunks of `rows` in input order, computed by `nproc` forked workers."""
+    global _POOL_SCREENER
+    size = max(1, min(POOL_CHUNK, -(-len(rows) // (nproc * 4))))
+    chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+    _POOL_SCREENER = screener
+    pool = ProcessPoolExecutor(nproc, mp_context=multiprocessing.get_context("fork"))
+    try:
+        with warnings.catch_warnings():
+            # the workers are forked on the first submit; polars/duckdb (and Python >= 3.12) warn that their
+            # threads do not survive a fork, but the workers only run pure-Python scoring, no polars or duckdb
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            futures = [pool.submit(_screen_chunk, c) for c in chunks]
+        for f in futures:
+            yield f.result()
+    finally:
+        _POOL_SCREENER = None
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 OUTPUT_COLUMNS: dict[str, pl.DataType] = {

@@ -54,7 +54,8 @@ _ITEM = {"item_name": "name", "item_kind": "kind", "eccn_declared": "eccn", "bas
 _ORIGIN = ("us_origin", "us_controlled_content_pct", "direct_product_of_us_technology",
            "produced_by_us_origin_plant", "contains_us_ic")
 _END_USER = {"end_user_name": "name", "end_user_country": "country", "end_user_hq_country": "headquarters_country",
-             "end_user_listed": "listed", "entity_list_footnote": "entity_list_footnote"}
+             "end_user_listed": "listed", "entity_list_footnote": "entity_list_footnote",
+             "end_user_affiliate_of_listed": "affiliate_of_listed"}
 _TOP = ("date", "exporter", "exporter_hq_country", "ship_from", "transaction_type", "destination", "end_use",
         "facility_id", "value_usd", "quantity", "is_informed", "red_flag", "us_person_support", "licence_on_file")
 
