@@ -97,7 +97,9 @@ def expand(token: str) -> list[str]:
 def paragraphs(eccn: str, control: str) -> list[str] | str:
     """'entire' or the paragraph tokens the control names; 'partial' when they cannot be read."""
     text = control.lower()
-    if "entire entry" in text and "except" not in text:
+    if "entire entry" in text:
+        # "entire entry, except ..." counts as the whole entry: it can only over-include, and the excepted
+        # items are controlled under other reasons (e.g. RS for 4A090 technology) anyway.
         return "entire"
     m = re.search(r"applies\s+(?:to\s+)?(.*)$", control)
     if not m:

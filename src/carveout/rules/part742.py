@@ -112,6 +112,21 @@ def sme_3b090(f: Facts, p: Params) -> pl.Expr:
 
 
 @rule(
+    "part742.ns.sme.pre2023",
+    cite="15 CFR 742.4(a)(1); ECCNs 3B001, 3B002 (texts before 88 FR 73424)",
+    stage="require",
+    effective="2022-10-07",
+    until="2023-11-16",
+    source="ECCN 3B001/3B002 NS Column 2 (long-standing)",
+)
+def sme_ns_pre2023(f: Facts, p: Params) -> pl.Expr:
+    """Before the Oct 2023 SME rule, all of 3B001 and 3B002 was NS Column 2; the Country Chart snapshot
+    (2026) shows only the paragraphs left in NS 2 after the advanced set moved to a Macau/D:5 scope."""
+    ns2 = [iso for iso, cols in (p.get("country_chart_marks") or {}).items() if "NS 2" in cols]
+    return _subject() & eccn_in(pl.col("ccl_eccn"), ["3B001", "3B002"]) & isin(f.destination, ns2)
+
+
+@rule(
     "part742.rs.sme.d5",
     cite="15 CFR 742.4(a)(4), 742.6(a)(6)(i)",
     stage="require",

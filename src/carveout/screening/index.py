@@ -153,20 +153,27 @@ class NameIndex:
     def candidates(self, tokens: tuple[str, ...], k: int = 40) -> list[int]:
         """Name ids sharing the rarest blocking keys with the query, best first (ties: first reached first)."""
         postings = self.postings
-        keys = [key for key in blocking_keys(tokens) if key in postings]
-        usable = [
-            key for key in keys if len(postings[key]) <= (MAX_POSTING if key[1:2] != ":" else MAX_DERIVED_POSTING)
-        ]
-        if not usable and keys:
-            usable = [min(keys, key=lambda x: (len(postings[x]), x))]
-        acc: dict[int, float] = {}
+        found = []
+        for key in blocking_keys(tokens):
+            post = postings.get(key)
+            if post is not None:
+                found.append((len(post), key, post))
+        usable = [f for f in found if f[0] <= (MAX_POSTING if f[1][1:2] != ":" else MAX_DERIVED_POSTING)]
+        if not usable and found:
+            usable = [min(found)]  # (length, key) decides: keys are distinct
         # rarest keys first (ties by key, so the result does not depend on set order); once enough names are in
         # hand, common keys (long postings) add little but cost most
-        for key in sorted(usable, key=lambda x: (len(postings[x]), x)):
-            post = postings[key]
-            if len(acc) >= ENOUGH * k and len(post) > LONG_POSTING:
+        usable.sort()
+        acc: dict[int, float] = {}
+        enough = ENOUGH * k
+        key_idf = self.key_idf
+        for n, key, post in usable:
+            if n > LONG_POSTING and len(acc) >= enough:
                 break
-            w = self.key_idf[key]
+            w = key_idf[key]
+            if not acc:
+                acc = dict.fromkeys(post, w)  # = 0.0 + w for each, without the loop
+                continue
             get = acc.get
             for nid in post:
                 acc[nid] = get(nid, 0.0) + w

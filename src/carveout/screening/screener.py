@@ -364,6 +364,7 @@ class Screener:
             "license_requirement",
             "license_policy",
         ).to_dicts()
+        self._countries: list[list[str]] = [r["countries"] or [] for r in self._rows]
         self.ownership = OwnershipGraph.load(ownership)
 
     @property
@@ -371,11 +372,12 @@ class Screener:
         return self.plist.list_date
 
     # ------------------------------------------------------------------ core
-    def _score_party_names(self, q: tuple[str, ...], country: str | None) -> list[tuple[float, int, int, dict]]:
-        """(calibrated score, party index, name id, detail) per party, best first.
-
-        `detail` holds the query form, raw similarity and country verdict; `_detail` adds the feature breakdown
-        for the few names that are reported (recomputing it is cheaper than building it for every candidate)."""
+    def _score_party_names(
+        self, q: tuple[str, ...], country: str | None
+    ) -> list[tuple[float, int, int, tuple[tuple[str, ...], float, str]]]:
+        """(calibrated score, party index, name id, (query form, raw similarity, country verdict)) per party, best
+        first. `_detail` gives the feature breakdown for the few names reported (recomputing it for those is
+        cheaper than building it for every candidate)."""
         ix = self.index
         best: dict[int, tuple[float, int, tuple[str, ...]]] = {}
         tokens, prior, party_idx = ix.tokens, ix.prior, ix.party_idx
@@ -398,30 +400,33 @@ class Screener:
                 if pi not in best or raw > best[pi][0]:
                     best[pi] = (raw, nid, qv)
         out = []
-        rows = self._rows
+        countries_of = self._countries
+        cty = country.upper() if country else None
         for pi, (raw, nid, qv) in best.items():
-            countries = rows[pi]["countries"] or []
-            if country and countries:
-                ok = country.upper() in countries
+            countries = countries_of[pi]
+            if cty and countries:
+                ok = cty in countries
                 adj = COUNTRY_MATCH_BONUS if ok else -COUNTRY_MISMATCH_PENALTY
                 verdict = "match" if ok else "mismatch"
             else:
                 adj = 0.0
                 verdict = "unknown"
-            out.append((calibrate(min(raw + adj, 1.0)), pi, nid, {"query_form": qv, "raw": raw, "country": verdict}))
+            out.append((calibrate(min(raw + adj, 1.0)), pi, nid, (qv, raw, verdict)))
         out.sort(key=lambda x: (-x[0], x[1]))
         return out
 
-    def _detail(self, nid: int, detail: dict) -> dict:
-        """The full feature comparison behind a scored name (see `compare`)."""
-        if "best_q" not in detail:
-            detail.update(compare(detail["query_form"], self.index.tokens[nid], self.index)[1])
+    def _detail(self, nid: int, scored: tuple[tuple[str, ...], float, str]) -> dict:
+        """The full feature comparison behind a scored name (see `compare`), from `_score_party_names`' detail."""
+        qv, raw, verdict = scored
+        detail = compare(qv, self.index.tokens[nid], self.index)[1]
+        detail["raw"] = raw
+        detail["country"] = verdict
         return detail
 
-    def _match(self, score: float, pi: int, nid: int, detail: dict, as_of: date | None) -> Match:
+    def _match(self, score: float, pi: int, nid: int, scored: tuple, as_of: date | None) -> Match:
         row = self._rows[pi]
         ix = self.index
-        detail = self._detail(nid, detail)
+        detail = self._detail(nid, scored)
         feats = MatchFeatures(
             matched_text=ix.texts[nid],
             alias_hit=ix.is_alias[nid],
