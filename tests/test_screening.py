@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from carveout.screening import (
 from carveout.screening.cli import app, lists_app
 from carveout.screening.index import build_index
 from carveout.screening.normalize import to_latin
-from carveout.screening.screener import _query_forms
+from carveout.screening.screener import _Form, _query_forms, _raw_similarity, _token_tables, compare
 
 FIX = Path(__file__).parent / "fixtures" / "screening"
 
@@ -172,6 +173,30 @@ def test_blocking_returns_true_party_among_few_candidates(full: Screener, query:
 
 
 @pytest.mark.parametrize(
+    "query",
+    [
+        "Yangtze Memroy Technologies",
+        "Hua Wei Technologies",
+        "IMCO Technology and Serv1ces",
+        "Sberbank Rossii",
+        "Cambrlcon",
+    ],
+)
+def test_fast_scoring_equals_compare(full: Screener, query: str) -> None:
+    """The per-candidate fast path (token tables built by C-speed scans) scores exactly like `compare`."""
+    ix = full.index
+    for qv in _query_forms(normalize(query), ix):
+        cands = ix.candidates(qv, 40)
+        tables = _token_tables(qv, list(dict.fromkeys(u for n in cands for u in ix.tokens[n])), ix)
+        form = _Form(qv, ix)
+        for n in cands:
+            fast = _raw_similarity(
+                form, tables, ix.tokens[n], ix.token_weights[n], ix.weight_sums[n], ix.compact[n], ix.sorted_compact[n]
+            )
+            assert fast == compare(qv, ix.tokens[n], ix)[0], ix.texts[n]
+
+
+@pytest.mark.parametrize(
     ("query", "country", "list_code", "name_part"),
     [
         ("华为技术有限公司", "CN", "EL", "Huawei Technologies"),
@@ -254,6 +279,22 @@ def test_screen_frame_with_as_of_column(full: Screener) -> None:
     )
     out = full.screen_frame(frame)
     assert out["screen_status"].to_list()[1] == "match" and out["screen_status"][0] != "match"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the screen_frame pool forks, which is used on Linux only")
+def test_screen_frame_process_pool_gives_identical_frame(full: Screener) -> None:
+    names = ["Huawei Technologies Co Ltd", "Yangtze Memroy Tech", "Samsung Electronics", "", None, "华为技术有限公司"]
+    frame = pl.DataFrame(
+        {
+            "name": (names * 8)[:45] + ["Sberbank Rossii"] * 5,
+            "country": (["CN", None, "KR", "RU", None] * 10),
+            "as_of": [date(2022, 1, 1), None, date(2027, 1, 1), None, None] * 10,
+        }
+    )
+    seen: list[tuple[int, int]] = []
+    pooled = full.screen_frame(frame, progress=lambda i, n: seen.append((i, n)), workers=2)
+    assert pooled.equals(full.screen_frame(frame, workers=1))
+    assert seen and seen[-1][0] == seen[-1][1] and [i for i, _ in seen] == sorted(i for i, _ in seen)
 
 
 def test_index_builds_from_any_loader() -> None:

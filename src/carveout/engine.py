@@ -291,11 +291,6 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
                 .otherwise(pl.lit([], dtype=pl.List(pl.String))),
             ]
         ).list.unique(maintain_order=True),
-        missing=pl.concat_list(
-            [pl.col("_class_missing"), pl.concat_list(missing) if missing else pl.lit([], dtype=pl.List(pl.String))]
-        )
-        .list.drop_nulls()
-        .list.unique(maintain_order=True),
         license_exceptions=_ids((e.yields or e.id, ok) for e, ok in exc_ok).list.unique(maintain_order=True),
         authorization=pl.concat_str(
             [
@@ -310,12 +305,26 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
             pl.when(policy == REVIEW).then(pl.lit("needs_review")).when(policy == "").then(None).otherwise(policy)
         ),
     )
-    # A requirement that fired with unknowns elsewhere: keep missing only where it changes the answer.
-    sig = sig.with_columns(
-        missing=pl.when(pl.col("license_required") == "needs_review")
-        .then(pl.col("missing"))
-        .otherwise(pl.col("_class_missing"))
+    # Missing facts matter only where the answer is needs_review: the (large) expression that names them
+    # runs on those signatures alone.
+    review = pl.col("license_required") == "needs_review"
+    named = (
+        pl.concat_list(
+            [pl.col("_class_missing"), pl.concat_list(missing) if missing else pl.lit([], pl.List(pl.String))]
+        )
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
     )
+    if sig.select(review.any()).item():
+        sig = pl.concat(
+            [
+                sig.filter(~review).with_columns(missing=pl.col("_class_missing")),
+                sig.filter(review).with_columns(missing=named),
+            ],
+            how="vertical_relaxed",
+        )
+    else:
+        sig = sig.with_columns(missing=pl.col("_class_missing"))
     return sig.drop([f"_r:{i}" for i in [*jexprs, *exprs]] + ["_any_yes", "_any_true", "_any_null"])
 
 

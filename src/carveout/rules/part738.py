@@ -11,10 +11,11 @@ import polars as pl
 from carveout.rules.params import Params
 from carveout.rules.registry import Facts, rule
 
-_CACHE: dict[tuple[int, int], tuple[list[str], list[str], list[str], list[str]]] = {}
+_CACHE: dict[tuple[int, int], tuple[pl.Series, pl.Series, pl.Series, pl.Series]] = {}
+_SEED = 738
 
 
-def _keys(p: Params) -> tuple[list[str], list[str], list[str], list[str]]:
+def _keys(p: Params) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
     """('ECCN|ISO' whole-entry hits, 'ECCN|ISO|para' paragraph hits, 'ECCN|ISO' entries whose controlled
     paragraphs are listed, 'ECCN|ISO' entries whose paragraphs could not be read)."""
     controls, marks = p.get("ccl_column_controls") or {}, p.get("country_chart_marks") or {}
@@ -37,7 +38,11 @@ def _keys(p: Params) -> tuple[list[str], list[str], list[str], list[str]]:
                     else:
                         listed.add(k)
                         para.update(f"{k}|{t}" for t in c["applies"])
-        _CACHE[key] = (sorted(entire), sorted(para), sorted(listed), sorted(unread))
+        # Built once per parameter snapshot: turning 10^4-10^5 strings into a Series is the costly part.
+        # Keys travel as 64-bit hashes: a set of integers is far cheaper to build per query than one of strings.
+        _CACHE[key] = tuple(
+            pl.Series(sorted(x), dtype=pl.String).hash(seed=_SEED).implode() for x in (entire, para, listed, unread)
+        )
     return _CACHE[key]
 
 
@@ -56,10 +61,12 @@ def country_chart(f: Facts, p: Params) -> pl.Expr:
     k = pl.concat_str([base, pl.lit("|"), f.destination])
     sub = eccn.str.slice(6)  # paragraph below the ECCN: "f.1" of "3B001.f.1", "" when none
     prefixes = [sub.str.extract(r"^([^.]+(?:\.[^.]+){" + str(i) + "})", 1) for i in range(4)]
-    para_hit = pl.any_horizontal([pl.concat_str([k, pl.lit("|"), x]).is_in(para).fill_null(False) for x in prefixes])
+    para_hit = pl.any_horizontal(
+        [pl.concat_str([k, pl.lit("|"), x]).hash(seed=_SEED).is_in(para).fill_null(False) for x in prefixes]
+    )
     # Paragraph-specific controls and an ECCN given without its paragraph: cannot tell, so unknown.
-    vague = (k.is_in(listed) & (sub == "")) | k.is_in(unread)
-    hit = k.is_in(entire) | para_hit
+    vague = (k.hash(seed=_SEED).is_in(listed) & (sub == "")) | k.hash(seed=_SEED).is_in(unread)
+    hit = k.hash(seed=_SEED).is_in(entire) | para_hit
     verdict = (
         pl.when(f.destination == "US")
         .then(False)  # not an export
