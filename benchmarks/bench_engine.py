@@ -38,8 +38,7 @@ LISTED = ["Semiconductor Manufacturing International (Beijing) Corporation", "Ya
 
 def base_ledger(n: int = 3000) -> pl.DataFrame:
     b = synth.generate(n)
-    # synth writes the declared ECCN as `eccn`, which evaluate() does not read (only the ledger reader maps
-    # the alias): rename it so equipment rows are judged on their ECCN. See benchmarks/RESULTS.md.
+    # evaluate() reads a plain `eccn` column as the declared ECCN; the rename keeps transaction() simple.
     if "eccn" in b.columns and "eccn_declared" not in b.columns:
         b = b.rename({"eccn": "eccn_declared"})
     return b.with_columns(end_user_listed=pl.col("end_user_name").is_in(LISTED),
@@ -77,7 +76,8 @@ def transaction(r: dict) -> dict:
         transaction_type=r["transaction_type"], destination=r["destination"],
         end_user=dict(name=r["end_user_name"], country=r["end_user_country"],
                       headquarters_country=r["end_user_hq_country"], listed=r["end_user_listed"],
-                      entity_list_footnote=r["entity_list_footnote"]),
+                      entity_list_footnote=r["entity_list_footnote"],
+                      affiliate_of_listed=r.get("end_user_affiliate_of_listed")),
         end_use=r["end_use"], facility_id=r["facility_id"],
         origin=dict(us_origin=r["us_origin"], us_controlled_content_pct=r["us_controlled_content_pct"],
                     direct_product_of_us_technology=r["direct_product_of_us_technology"],

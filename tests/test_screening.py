@@ -25,6 +25,7 @@ from carveout.screening.normalize import to_latin
 from carveout.screening.screener import _Form, _query_forms, _raw_similarity, _token_tables, compare
 
 FIX = Path(__file__).parent / "fixtures" / "screening"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -170,6 +171,37 @@ def test_blocking_returns_true_party_among_few_candidates(full: Screener, query:
     assert len(cands) <= 80 < len(ix) // 100
     names = {full._rows[ix.party_idx[n]]["name"] for n in cands}
     assert listed in names
+
+
+def _reference_candidates(ix, tokens: tuple[str, ...], k: int = 40) -> list[int]:
+    """candidates() as first written: every posting read name by name, then a stable sort."""
+    from carveout.screening.index import MAX_DERIVED_POSTING, MAX_POSTING, blocking_keys
+
+    keys = [key for key in blocking_keys(tokens) if key in ix.postings]
+    usable = [k2 for k2 in keys if len(ix.postings[k2]) <= (MAX_POSTING if k2[1:2] != ":" else MAX_DERIVED_POSTING)]
+    if not usable and keys:
+        usable = [min(keys, key=lambda x: (len(ix.postings[x]), x))]
+    acc: dict[int, float] = {}
+    for key in sorted(usable, key=lambda x: (len(ix.postings[x]), x)):
+        post = ix.postings[key]
+        if len(acc) >= 4 * k and len(post) > 200:
+            break
+        for nid in post:
+            acc[nid] = acc.get(nid, 0.0) + ix.key_idf[key]
+    for nid in ix.exact.get(tokens, ()):
+        acc[nid] = acc.get(nid, 0.0) + 100.0
+    return sorted(acc, key=acc.__getitem__, reverse=True)[:k]
+
+
+def test_candidates_equal_the_plain_accumulation(full: Screener) -> None:
+    """The shortcuts in NameIndex.candidates (long last posting, dict.fromkeys) change nothing in the result."""
+    ix = full.index
+    queries = [r.split(",")[0] for r in (ROOT / "eval" / "screening" / "queries.csv").read_text().splitlines()[1:]]
+    queries += ["technology", "china technology", "electronic technology co", "global trading", "ivan"]
+    for q in queries:
+        for qv in _query_forms(normalize(q), ix):
+            for k in (12, 40):
+                assert ix.candidates(qv, k) == _reference_candidates(ix, qv, k), (q, k)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,10 @@ import pytest
 from carveout.service.testing import Server, make_key
 
 CHROMIUM = os.environ.get("CARVEOUT_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "out" / "screenshots"
+EXAMPLE_LEDGER = ROOT / "src" / "carveout" / "data" / "ledger_example.csv"
+FABS = ("SAMSUNG-XIAN", "SKH-WUXI", "TSMC-NANJING")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -41,8 +44,8 @@ def browser():
         b.close()
 
 
-@pytest.fixture()
-def page(browser, server):
+def logged_in(browser, server):
+    """A new browser context logged in with the test key: (context, page, external requests, JS errors)."""
     srv, key = server
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
@@ -55,10 +58,45 @@ def page(browser, server):
     pg.click("#login")
     pg.wait_for_url(f"{srv.url}/")
     pg.srv = srv  # type: ignore[attr-defined]
+    return ctx, pg, external, errors
+
+
+@pytest.fixture()
+def page(browser, server):
+    ctx, pg, external, errors = logged_in(browser, server)
     yield pg
     assert not external, f"the UI must work offline, but it fetched {external}"
     assert not errors, f"JavaScript errors: {errors}"
     ctx.close()
+
+
+@pytest.fixture(scope="module")
+def example_job(browser, server) -> str:
+    """The embedded example ledger (3,000 synthetic rows, with shipments to PRC fabs), uploaded on the Ledger
+    page and checked; the batch job's id."""
+    text = EXAMPLE_LEDGER.read_text()
+    assert all(f in text for f in FABS), "the example ledger should ship to the fabs the VEU candidates name"
+    ctx, pg, _, errors = logged_in(browser, server)
+    pg.goto(f"{pg.srv.url}/ledger")
+    pg.set_input_files("#file", str(EXAMPLE_LEDGER))
+    pg.click("#upload")
+    pg.wait_for_function("['done', 'failed'].includes(document.getElementById('job-status').textContent) || "
+                         "!document.getElementById('upload-error').hidden", timeout=90_000)
+    assert pg.text_content("#job-status") == "done", pg.text_content("#upload-error") or pg.text_content("#job-count")
+    assert pg.text_content("#job-count").startswith("3000 / 3000")
+    job = pg.get_attribute("#job", "data-job")
+    assert not errors, f"JavaScript errors: {errors}"
+    ctx.close()
+    return job
+
+
+def pick_scenario(pg, job: str, scenario: str = "flexibility_package") -> None:
+    pg.goto(f"{pg.srv.url}/scenarios")
+    if pg.locator("#scenarios-missing").count():
+        shot(pg, "scenarios")
+        pytest.skip("scenarios package not installed")
+    pg.select_option("#sc-job", job)
+    pg.select_option("#sc-builtin", scenario)
 
 
 def shot(pg, name: str) -> None:
@@ -142,16 +180,41 @@ def test_upload_a_ledger_and_see_the_chart(page, tmp_path):
     shot(page, "ledger")
 
 
-def test_scenarios_page(page):
-    page.goto(f"{page.srv.url}/scenarios")
-    if page.locator("#scenarios-missing").count():
-        shot(page, "scenarios")
-        pytest.skip("scenarios package not installed")
-    if page.locator("#sc-job option").count() == 0:
-        pytest.skip("no finished ledger job to run a scenario on")
+def test_scenario_diff_shows_exposure_on_the_example_ledger(page, example_job):
+    pick_scenario(page, example_job)
     page.click("#sc-run")
     page.wait_for_function("document.getElementById('sc-summary').textContent.length > 0 || "
                            "!document.getElementById('sc-error').hidden", timeout=60_000)
     assert page.locator("#sc-error").is_hidden(), page.text_content("#sc-error")
-    assert "rows change" in page.text_content("#sc-summary")
+    summary = page.text_content("#sc-summary")
+    changed = int(summary.split(" rows change")[0])
+    assert changed > 0, summary  # flexibility_package clears SME to allied-owned fabs in the PRC
+    page.wait_for_selector("#sc-chart[data-rendered='1'] svg", timeout=30_000)
+    bars = page.locator("#sc-chart svg .mark-rect.role-mark path")
+    assert bars.count() > 0, "the exposure-by-fab chart has no bars"
+    assert any(f in page.text_content("#sc-chart") for f in FABS)
+    page.wait_for_selector("#sc-chart2[data-rendered='1'] svg", timeout=30_000)
+    assert page.locator("#sc-chart2 svg .mark-rect.role-mark path").count() > 0
+    assert page.locator("#sc-rows tbody tr").count() == min(changed, 15)
     shot(page, "scenarios")
+
+
+def test_frontier_runs_as_a_background_job_and_plots_points(page, example_job):
+    pick_scenario(page, example_job)
+    page.fill("#fr-max", "16")  # 16 of the 128 designs of the 7 shipped VEU candidates: keeps the test short
+    page.click("#fr-run")
+    page.wait_for_selector("#fr-status-line:not([hidden])", timeout=30_000)  # the job was accepted (202)
+    assert page.get_attribute("#fr", "data-job").startswith("f_")
+    page.wait_for_function("document.getElementById('fr-chart').dataset.rendered === '1' || "
+                           "!document.getElementById('sc-error').hidden", timeout=90_000)
+    assert page.locator("#sc-error").is_hidden(), page.text_content("#sc-error")
+    status = page.text_content("#fr-status")
+    assert status.startswith("done") and "16 / 16 designs" in status, status
+    assert page.get_attribute("#fr-progress", "value") == page.get_attribute("#fr-progress", "max") == "16"
+    points = page.locator("#fr-chart svg .mark-symbol.role-mark path")
+    assert points.count() == 16, f"{points.count()} points plotted"
+    pareto = page.locator("#fr-table tbody tr")
+    assert pareto.count() >= 1
+    assert "veu_" in page.text_content("#fr-table")
+    page.locator("#fr").scroll_into_view_if_needed()
+    shot(page, "frontier")

@@ -111,6 +111,7 @@ class NameIndex:
     sorted_compact: list[str] = field(default_factory=list)  # "".join(sorted(tokens))
     default_idf: float = 0.0  # idf of a token the list never uses
     fold_groups: dict[str, list[str]] = field(default_factory=dict)  # ocr_fold(token) -> listed tokens
+    _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -167,6 +168,7 @@ class NameIndex:
         acc: dict[int, float] = {}
         enough = ENOUGH * k
         key_idf = self.key_idf
+        exact = self.exact.get(tokens, ())
         for n, key, post in usable:
             if n > LONG_POSTING and len(acc) >= enough:
                 break
@@ -174,13 +176,53 @@ class NameIndex:
             if not acc:
                 acc = dict.fromkeys(post, w)  # = 0.0 + w for each, without the loop
                 continue
+            if n > LONG_POSTING and n >= enough:
+                self._add_last_posting(acc, key, post, w, k, exact)
+                break
             get = acc.get
             for nid in post:
                 acc[nid] = get(nid, 0.0) + w
-        for nid in self.exact.get(tokens, ()):
+        for nid in exact:
             acc[nid] = acc.get(nid, 0.0) + 100.0
         # sorted() is stable, so equal weights keep insertion order, exactly as heapq.nlargest would
         return sorted(acc, key=acc.__getitem__, reverse=True)[:k]
+
+    def _add_last_posting(
+        self, acc: dict[int, float], key: str, post: list[int], w: float, k: int, exact: Iterable[int]
+    ) -> None:
+        """Add a long posting that will be the last one read, touching only the names that can reach the top k.
+
+        Once it is read `acc` holds at least ENOUGH * k names, so the next (as long) key stops the loop. Names
+        already in `acc` scored at least one earlier, rarer key (weight >= w) and were inserted earlier, so the
+        names this key adds, all at exactly w (0.0 + w), rank after every one of them in the stable sort: only
+        the first k - len(acc) of them in posting order can make the top k, plus exact-match names (+100 later).
+        `candidates` returns the same k names, in the same order, as when every name of the posting is added."""
+        members = self._posting_sets.get(key)
+        if members is None:
+            members = self._posting_sets[key] = frozenset(post)
+        for nid in acc:  # values change, keys do not
+            if nid in members:
+                acc[nid] += w
+        need = k - len(acc)
+        wanted = {nid for nid in exact if nid in members and nid not in acc}
+        if need <= 0 and not wanted:
+            return
+        new = []
+        missing = len(wanted)
+        for nid in post:
+            if nid in acc:
+                continue
+            if need > 0:
+                new.append(nid)
+                need -= 1
+                missing -= nid in wanted
+            elif nid in wanted:
+                new.append(nid)
+                missing -= 1
+            if need <= 0 and missing <= 0:
+                break
+        for nid in new:
+            acc[nid] = w
 
 
 def build_index(parties: pl.DataFrame) -> NameIndex:

@@ -13,6 +13,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ THRESHOLD = 50.0
 AFFILIATE_LISTS = {"EL": 3, "SDN": 2, "MEU": 1}
 
 
+@lru_cache(maxsize=4096)
 def rule_status(as_of: date) -> tuple[bool, str]:
     """Whether the Affiliates rule applies on `as_of`, and a sentence saying why."""
     if as_of < RULE_START:

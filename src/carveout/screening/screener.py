@@ -577,6 +577,8 @@ def _pool_size(n: int, workers: int | None) -> int:
     if workers is None:
         env = os.environ.get("CARVEOUT_SCREENING_WORKERS", "").strip()
         if env:
+            if not env.isdigit():
+                raise ValueError(f"CARVEOUT_SCREENING_WORKERS must be a whole number, got {env!r}")
             workers = int(env)
         elif n < POOL_MIN_NAMES:
             return 1
@@ -602,8 +604,9 @@ def _screen_in_pool(screener: Screener, rows: list[tuple], nproc: int):
     pool = ProcessPoolExecutor(nproc, mp_context=multiprocessing.get_context("fork"))
     try:
         with warnings.catch_warnings():
-            # the workers are forked on the first submit; polars/duckdb (and Python >= 3.12) warn that their
-            # threads do not survive a fork, but the workers only run pure-Python scoring, no polars or duckdb
+            # the workers are forked on the first submit; Python >= 3.12 (and some polars versions) warn that a
+            # process with threads (polars/duckdb pools) may deadlock after fork, but the workers only run
+            # pure-Python scoring and never call into polars or duckdb
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
             futures = [pool.submit(_screen_chunk, c) for c in chunks]

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carveout.service.errors import ApiError, BodyLimitMiddleware, field_of
-from carveout.service.runner import JobRunner
+from carveout.service.runner import FrontierRunner, JobRunner
 from carveout.store import Store
 
 log = logging.getLogger("carveout.service")
@@ -70,11 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.upload_dir.mkdir(parents=True, exist_ok=True)
         app.state.runner = JobRunner(store, settings.chunk_rows, settings.chunk_pause)
         app.state.runner.start()
+        app.state.frontier_runner = FrontierRunner(store, app.state.upload_dir / "frontier")
+        app.state.frontier_runner.start()
         if settings.no_auth:
             log.warning("carveout serve --no-auth: every request is trusted; do not expose this server")
         try:
             yield
         finally:
+            app.state.frontier_runner.stop()
             app.state.runner.stop()
             store.close()
 

@@ -8,6 +8,7 @@ import altair as alt
 import polars as pl
 
 VERDICT_COLORS = alt.Scale(domain=["yes", "needs_review", "no"], range=["#c0392b", "#e0a800", "#2e8b57"])
+CHANGE_COLORS = alt.Scale(domain=["newly licensed", "cleared"], range=["#c0392b", "#2e8b57"])
 
 
 def verdicts_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -35,10 +36,10 @@ def _tooltips(rows: list[dict[str, Any]]) -> list[alt.Tooltip]:
 
 
 def bar_chart(rows: list[dict[str, Any]], x: str, y: str, color: str | None = None,
-              title: str = "") -> dict[str, Any]:
+              title: str = "", color_scale: alt.Scale | None = None) -> dict[str, Any]:
     enc: dict[str, Any] = {"x": alt.X(f"{x}:N", sort="-y"), "y": alt.Y(f"{y}:Q"), "tooltip": _tooltips(rows)}
     if color:
-        enc["color"] = alt.Color(f"{color}:N")
+        enc["color"] = alt.Color(f"{color}:N", scale=color_scale) if color_scale else alt.Color(f"{color}:N")
     return alt.Chart(alt.Data(values=rows)).mark_bar().encode(**enc).properties(
         width="container", height=260, title=title).to_dict()
 

@@ -229,8 +229,31 @@ class FrontierRequest(BaseModel):
     candidates: dict[str, Any] | str | None = Field(
         None, description="a shipped candidates file's name (e.g. veu_exemptions) or the document as JSON")
     transactions: list[Transaction] | None = Field(None, max_length=2_000)
-    job_id: str | None = None
+    job_id: str | None = Field(None, description="use a stored batch job's ledger instead of transactions")
     as_of: date | None = None
+    max_combinations: int | None = Field(
+        None, ge=2, le=4096, description="evaluate at most this many exemption designs (the subsets by size, "
+        "smallest first, plus all exemptions together); default: the candidates file's limit")
+
+
+class FrontierJobLinks(BaseModel):
+    self: str
+
+
+class FrontierJob(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    stage: str | None = Field(description="what it is doing now (reading ledger, preparing, evaluating, done), "
+                              "or why it failed")
+    scenario: str
+    source: str | None = Field(description="the ledger: a batch job or N transactions")
+    total_combinations: int | None
+    done_combinations: int
+    created_at: str
+    finished_at: str | None
+    links: FrontierJobLinks
+    result: dict[str, Any] | None = Field(
+        None, description="once done: the same answer as the synchronous POST /v1/frontier")
 
 
 @router.get("/scenarios", dependencies=authed, responses={**ERRORS, 503: {"model": Error}})
@@ -249,9 +272,45 @@ async def scenario_diff(request: Request, body: DiffRequest) -> dict[str, Any]:
     return await run_in_threadpool(sa.diff, request.app.state.store, body)
 
 
-@router.post("/frontier", dependencies=authed, responses={**ERRORS, 503: {"model": Error}})
+@router.post("/frontier/jobs", response_model=FrontierJob, status_code=202, dependencies=authed,
+             responses={**ERRORS, 404: {"model": Error}, 503: {"model": Error}})
+async def frontier_job_create(request: Request, body: FrontierRequest) -> FrontierJob:
+    """Start a frontier run in the background; poll GET /v1/frontier/jobs/{id} for progress and the result.
+
+    The request is validated first (same 422/404/503 answers as POST /v1/frontier)."""
+    from carveout.service import scenarios_adapter as sa
+
+    st = request.app.state
+    info = await run_in_threadpool(sa.check_frontier_request, st.store, body)
+    run_id = st.frontier_runner.submit(body, info["scenario"], info["source"], info["combinations"])
+    return _frontier_job(request, run_id)
+
+
+@router.get("/frontier/jobs/{job_id}", response_model=FrontierJob, dependencies=authed,
+            responses={**ERRORS, 404: {"model": Error}})
+def frontier_job(request: Request, job_id: str) -> FrontierJob:
+    """Progress of a frontier job (combinations evaluated so far) and, once done, its result."""
+    return _frontier_job(request, job_id, with_result=True)
+
+
+def _frontier_job(request: Request, run_id: str, with_result: bool = False) -> FrontierJob:
+    st = request.app.state
+    r = st.store.run(run_id)
+    if r is None or r["kind"] != "frontier":
+        raise ApiError(404, "not_found", f"no frontier job {run_id!r}", field="job_id")
+    result = st.frontier_runner.result(run_id) if with_result and r["status"] == "done" else None
+    return FrontierJob(id=r["id"], status=r["status"], stage=r["message"], scenario=r["scenario"], source=r["source"],
+                       total_combinations=r["total_rows"], done_combinations=r["done_rows"],
+                       created_at=r["created_at"], finished_at=r["finished_at"],
+                       links=FrontierJobLinks(self=f"/v1/frontier/jobs/{run_id}"), result=result)
+
+
+@router.post("/frontier", dependencies=authed, deprecated=True, responses={**ERRORS, 503: {"model": Error}})
 async def frontier(request: Request, body: FrontierRequest) -> dict[str, Any]:
-    """The Pareto set of exemption designs: security kept vs. economic relief."""
+    """The Pareto set of exemption designs: security kept vs. economic relief, computed while the request waits.
+
+    Kept for existing clients; it can take tens of seconds on a few thousand rows. Prefer POST /v1/frontier/jobs
+    (202 + job id, then GET /v1/frontier/jobs/{id}), whose `result` is this same answer."""
     from carveout.service import scenarios_adapter as sa
 
     return await run_in_threadpool(sa.frontier, request.app.state.store, body)

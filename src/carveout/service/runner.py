@@ -7,6 +7,7 @@ one transaction (verdicts, audit links, progress), so progress is exactly what i
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -244,3 +245,94 @@ def summary_of(store: Store, run_id: str) -> dict[str, Any]:
 
 
 _ = canonical
+
+
+# ---------- frontier jobs ----------
+class FrontierRunner:
+    """One background thread running queued frontier jobs in order (``POST /v1/frontier/jobs``).
+
+    A job is a ``runs`` row of kind ``frontier``: ``total_rows``/``done_rows`` count combinations, ``message``
+    holds the current stage (or the error). The request and the finished result are JSON files in
+    ``folder``; jobs left ``queued``/``running`` by a stopped server are re-run from the start on the next start.
+    """
+
+    def __init__(self, store: Store, folder: Path):
+        self.store = store
+        self.folder = folder
+        self.q: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._loop, name="carveout-frontier", daemon=True)
+        self._stop = threading.Event()
+
+    def request_path(self, run_id: str) -> Path:
+        return self.folder / f"{run_id}.request.json"
+
+    def result_path(self, run_id: str) -> Path:
+        return self.folder / f"{run_id}.json"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for r in self.store.runs(status=("queued", "running"), kind="frontier"):
+            if self.request_path(r["id"]).exists():
+                log.info("re-running frontier job %s", r["id"])
+                self.store.update_run(r["id"], status="queued", done_rows=0, message="queued (server restarted)")
+                self.q.put(r["id"])
+            else:
+                self.store.update_run(r["id"], status="failed", finished_at=now(), message="request file is gone")
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.q.put(None)
+        self.thread.join(timeout=10)
+
+    def submit(self, body: Any, scenario: str, source: str, combinations: int) -> str:
+        run_id = self.store.create_run("frontier", scenario=scenario[:200], source=source[:300],
+                                       total_rows=combinations)
+        self.store.update_run(run_id, message="queued")
+        self.request_path(run_id).write_text(body.model_dump_json(), encoding="utf-8")
+        self.q.put(run_id)
+        return run_id
+
+    def result(self, run_id: str) -> dict[str, Any] | None:
+        p = self.result_path(run_id)
+        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            run_id = self.q.get()
+            if run_id is None:
+                return
+            try:
+                self._process(run_id)
+            except Exception as e:  # a job failure is the job's, not the server's
+                log.error("frontier %s failed:\n%s", run_id, traceback.format_exc())
+                self.store.update_run(run_id, status="failed", finished_at=now(),
+                                      message=f"{type(e).__name__}: the frontier failed; see server log")
+
+    def _process(self, run_id: str) -> None:
+        from carveout.service import scenarios_adapter as sa
+        from carveout.service.errors import ApiError
+        from carveout.service.routes_api import FrontierRequest
+
+        run = self.store.run(run_id)
+        if run is None or run["status"] not in ("queued", "running"):
+            return
+        body = FrontierRequest.model_validate_json(self.request_path(run_id).read_text(encoding="utf-8"))
+        self.store.update_run(run_id, status="running", message="starting")
+
+        def progress(stage: str, done: int) -> None:
+            self.store.update_run(run_id, done_rows=done, message=stage)
+
+        try:
+            out = sa.frontier(self.store, body, progress=progress, stop=self._stop)
+        except sa.Cancelled:  # stays "running": re-run on the next start
+            self.store.update_run(run_id, message="interrupted: the server stopped; re-runs on restart")
+            return
+        except ApiError as e:  # e.g. the batch job's upload vanished, or the ledger does not fit the candidates
+            self.store.update_run(run_id, status="failed", finished_at=now(), message=f"{e.error}: {e.message}"[:500])
+            return
+        tmp = self.result_path(run_id).with_suffix(".tmp")
+        tmp.write_text(json.dumps(out), encoding="utf-8")
+        tmp.replace(self.result_path(run_id))
+        self.store.update_run(run_id, status="done", finished_at=now(), done_rows=run["total_rows"] or 0,
+                              message="done")

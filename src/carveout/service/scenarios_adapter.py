@@ -7,6 +7,8 @@ a path (the API does not read the server's files).
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -110,6 +112,15 @@ def diff(store, body) -> dict[str, Any]:
     if features.available()["exposure"]:
         exp = mod.exposure(res)
         out["exposure"] = {"by_fab": _rows(exp.by_fab, 200), "by_company": _rows(exp.by_company, 200)}
+        fab = [{"facility_id": r["facility_id"], "company": r.get("company"), "change": change,
+                "value_usd": r.get(col) or 0.0}
+               for r in out["exposure"]["by_fab"]
+               for change, col in (("newly licensed", "newly_licensed_value_usd"), ("cleared", "cleared_value_usd"))
+               if r.get(col)]
+        if fab:
+            charts_out["exposure_by_fab"] = charts.bar_chart(
+                fab, "facility_id", "value_usd", "change", "Value newly licensed / cleared, by fab",
+                color_scale=charts.CHANGE_COLORS)
         comp = [r for r in out["exposure"]["by_company"] if r.get("newly_licensed_value_usd")]
         if comp:
             charts_out["exposure_by_company"] = charts.bar_chart(
@@ -123,7 +134,8 @@ def diff(store, body) -> dict[str, Any]:
               "rows": r.get("rows")} for r in dest], "destination", "net_value_usd", None,
             "Net newly licensed value by destination")
     out["charts"] = charts_out
-    out["chart"] = charts_out.get("exposure_by_company") or charts_out.get("by_destination")
+    out["chart"] = (charts_out.get("exposure_by_company") or charts_out.get("exposure_by_fab")
+                    or charts_out.get("by_destination"))
     return out
 
 
@@ -151,21 +163,110 @@ def candidates_of(fmod, mod, ref: dict[str, Any] | str | None):
         raise ApiError(422, "invalid_candidates", str(e)[:1000], field="candidates") from e
 
 
-def frontier(store, body) -> dict[str, Any]:
-    mod = _mod()
+def _fmod():
     try:
-        fmod = __import__("carveout.scenarios.frontier", fromlist=["frontier"])
+        return __import__("carveout.scenarios.frontier", fromlist=["frontier"])
     except ImportError as e:  # the frontier module has not landed in this build
         raise ApiError(503, "unavailable", "carveout.scenarios.frontier is not installed in this build") from e
-    sc = scenario_of(mod, body.scenario or "baseline")
+
+
+def _candidates_for(fmod, mod, body):
     cands = candidates_of(fmod, mod, body.candidates)
+    limit = getattr(body, "max_combinations", None)
+    if limit is not None and limit < cands.max_combinations:
+        cands = cands.model_copy(update={"max_combinations": limit})
+    return cands
+
+
+def check_frontier_request(store, body) -> dict[str, Any]:
+    """Validate a frontier request without running it (422/404/503 as the synchronous call would).
+
+    Returns what a job records up front: the scenario's name, the ledger source, the number of combinations."""
+    mod = _mod()
+    fmod = _fmod()
+    sc = scenario_of(mod, body.scenario or "baseline")
+    cands = _candidates_for(fmod, mod, body)
+    if body.transactions:
+        source = f"{len(body.transactions)} transactions"
+    elif body.job_id:
+        run = store.run(body.job_id)
+        if run is None or run.get("kind") != "batch" or not run.get("upload_path"):
+            raise ApiError(404, "not_found", f"no batch job {body.job_id!r}", field="job_id")
+        source = f"job {body.job_id} ({run.get('source')})"
+    else:
+        raise ApiError(422, "validation_error", "give `transactions` or a batch `job_id`", field="transactions")
+    total = len(fmod.combinations(len(cands.candidates), cands.max_combinations))
+    return {"scenario": sc.name, "source": source, "combinations": total}
+
+
+class Cancelled(Exception):
+    """The server is stopping: a frontier job gives up between two chunks of combinations."""
+
+
+class _ProgressClient:
+    """Runs ``frontier``'s chunks of combinations in this thread, one by one, reporting progress after each.
+
+    ``carveout.scenarios.frontier`` has no progress hook, but its Dask path accepts a client object and only
+    calls ``map`` and ``gather`` on it; this object is such a client, without a cluster."""
+
+    def __init__(self, progress: Callable[[int], None], stop: threading.Event | None):
+        self.progress = progress
+        self.stop = stop
+        self.done = 0
+
+    def submit(self, fn, *args, **kw):  # presence marks this as a client (frontier then does not close it)
+        return (fn, args)
+
+    def map(self, fn, items, pure=False):
+        return [(fn, (item,)) for item in items]
+
+    def gather(self, futures):
+        out = []
+        for fn, args in futures:
+            if self.stop is not None and self.stop.is_set():
+                raise Cancelled("the server stopped before the frontier finished")
+            part = fn(*args)
+            out.append(part)
+            self.done += len(part)
+            self.progress(self.done)
+        return out
+
+
+def _can_report_progress(fmod) -> bool:
+    try:  # frontier's Dask path imports distributed.Client before using the client it is given
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return hasattr(fmod, "_run_dask")
+
+
+def frontier(store, body, progress: Callable[[str, int], None] | None = None,
+             stop: threading.Event | None = None) -> dict[str, Any]:
+    """Run the frontier. ``progress(stage, combinations_done)`` is called as it goes (stages: ``preparing``,
+    ``evaluating``; ``combinations_done`` is 0 until evaluation reports), ``stop`` cancels between chunks."""
+    mod = _mod()
+    fmod = _fmod()
+    sc = scenario_of(mod, body.scenario or "baseline")
+    cands = _candidates_for(fmod, mod, body)
+    if progress:
+        progress("reading ledger", 0)
     ledger = _ledger(store, body)
+    kw: dict[str, Any] = {"executor": "serial"}
+    if progress and _can_report_progress(fmod):
+        total = len(fmod.combinations(len(cands.candidates), cands.max_combinations))
+        client = _ProgressClient(lambda done: progress("evaluating", done), stop)
+        # ~20 progress steps; the chunks run serially in this thread, as with executor="serial"
+        kw = {"executor": "dask", "scheduler": client, "chunk": max(1, math.ceil(total / 20))}
+    if progress:
+        progress("preparing", 0)
     try:
-        res = fmod.frontier(ledger, sc, cands, as_of=body.as_of, executor="serial")
+        res = fmod.frontier(ledger, sc, cands, as_of=body.as_of, **kw)
     except mod.ScenarioError as e:
         raise ApiError(422, "invalid_scenario", str(e)[:1000], field="scenario") from e
     except (ValueError, KeyError, TypeError) as e:
         raise ApiError(422, "invalid_candidates", f"{type(e).__name__}: {e}"[:1000], field="candidates") from e
+    if kw["executor"] == "dask":
+        res.stats.update(executor="serial", workers=1)  # what actually ran: this thread, chunk by chunk
     points = _rows(res.points, 2000)
     chart = None
     if points:

@@ -80,6 +80,23 @@
     if (existing) showJob(existing);
   }
 
+  const usd = (v) => "$" + Math.round(v || 0).toLocaleString("en-US");
+
+  function fillTable(table, rows, cells) {
+    const tb = table.querySelector("tbody");
+    tb.innerHTML = "";
+    for (const r of rows) {
+      const tr = document.createElement("tr");
+      for (const c of cells(r)) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
+      tb.appendChild(tr);
+    }
+    table.hidden = rows.length === 0;
+  }
+
+  function scenarioRequest() {
+    return { scenario: $("sc-builtin").value || $("sc-text").value, job_id: $("sc-job").value };
+  }
+
   function scenariosPage() {
     const form = $("scenario-form");
     if (!form) return;
@@ -88,30 +105,60 @@
       $("sc-error").hidden = true;
       try {
         const res = await api("/v1/scenario/diff", {
-          method: "POST", headers: { "content-type": "application/json" },
-          body: JSON.stringify({ scenario: $("sc-builtin").value || $("sc-text").value, job_id: $("sc-job").value }),
+          method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(scenarioRequest()),
         });
         $("sc-out").textContent = JSON.stringify(res, null, 2).slice(0, 50000);
         const s = res.summary || {};
         $("sc-summary").textContent = (s.rows_changed || 0) + " rows change; " + (s.newly_licensed_rows || 0) +
-          " newly licensed ($" + Math.round(s.newly_licensed_value_usd || 0).toLocaleString() + "), " +
-          (s.cleared_rows || 0) + " cleared ($" + Math.round(s.cleared_value_usd || 0).toLocaleString() + ").";
+          " newly licensed (" + usd(s.newly_licensed_value_usd) + "), " +
+          (s.cleared_rows || 0) + " cleared (" + usd(s.cleared_value_usd) + ").";
         const c = res.charts || {};
-        if (c.exposure_by_company) await embed($("sc-chart"), c.exposure_by_company);
-        else $("sc-chart").textContent = "No company exposure for this ledger under this scenario.";
+        for (const id of ["sc-chart", "sc-chart-company", "sc-chart2"]) { $(id).textContent = ""; delete $(id).dataset.rendered; }
+        if (c.exposure_by_fab) await embed($("sc-chart"), c.exposure_by_fab);
+        else $("sc-chart").textContent = "No shipment to a known fab changes under this scenario.";
+        $("sc-chart-company").hidden = !c.exposure_by_company;
+        if (c.exposure_by_company) await embed($("sc-chart-company"), c.exposure_by_company);
         if (c.by_destination) await embed($("sc-chart2"), c.by_destination);
+        const rows = res.rows || [];
+        fillTable($("sc-rows"), rows.slice(0, 15), (r) => [r.row, r.date, r.exporter, r.item_name || r.eccn,
+          r.facility_id || "", r.end_user_name || "", usd(r.value_usd), r.from + " → " + r.to]);
+        $("sc-rows-caption").textContent = "First " + Math.min(rows.length, 15) + " of " + (s.rows_changed || rows.length) + " changed rows";
       } catch (e) { $("sc-error").hidden = false; $("sc-error").textContent = e.message; }
     });
     const fr = $("fr-run");
     if (fr) fr.addEventListener("click", async () => {
+      $("sc-error").hidden = true;
+      fr.disabled = true;
+      $("fr-chart").textContent = ""; delete $("fr-chart").dataset.rendered;
+      $("fr-table").hidden = true;
+      const body = scenarioRequest();
+      if ($("fr-max").value) body.max_combinations = Number($("fr-max").value);
       try {
-        const res = await api("/v1/frontier", {
-          method: "POST", headers: { "content-type": "application/json" },
-          body: JSON.stringify({ scenario: $("sc-builtin").value || $("sc-text").value, job_id: $("sc-job").value }),
+        let j = await api("/v1/frontier/jobs", {
+          method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
         });
+        $("fr").dataset.job = j.id;
+        $("fr-status-line").hidden = false;
+        for (;;) {
+          $("fr-progress").max = Math.max(j.total_combinations || 0, 1);
+          $("fr-progress").value = j.done_combinations;
+          $("fr-status").textContent = j.status + (j.stage && j.stage !== j.status ? " — " + j.stage : "") + ": " +
+            j.done_combinations + " / " + (j.total_combinations || "?") + " designs";
+          if (j.status === "done" || j.status === "failed") break;
+          await new Promise((ok) => setTimeout(ok, 400));
+          j = await api("/v1/frontier/jobs/" + j.id);
+        }
+        if (j.status === "failed") throw new Error("frontier failed: " + (j.stage || "see the server log"));
+        const res = j.result || {};
+        const st = res.stats || {};
+        $("fr-status").textContent += " in " + (st.total_s || 0).toFixed(1) + " s (" + (st.rows || 0) + " rows, " +
+          (st.signatures || 0) + " distinct signatures)";
         if (res.chart) await embed($("fr-chart"), res.chart);
-        else $("fr-chart").textContent = JSON.stringify(res.result).slice(0, 5000);
+        else $("fr-chart").textContent = "No design could be scored on this ledger.";
+        fillTable($("fr-table"), res.frontier || [], (p) => [(p.exemptions || []).join(", ") || "(none)",
+          usd(p.security_kept_usd), usd(p.relief_usd)]);
       } catch (e) { $("sc-error").hidden = false; $("sc-error").textContent = e.message; }
+      finally { fr.disabled = false; }
     });
   }
 
