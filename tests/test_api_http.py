@@ -35,8 +35,11 @@ def test_openapi_lists_every_endpoint(client):
     spec = client.get("/openapi.json").json()
     paths = set(spec["paths"])
     for p in ("/v1/classify", "/v1/check", "/v1/batch", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/results",
-              "/v1/screen", "/v1/scenario/diff", "/v1/frontier", "/v1/audit/{audit_id}", "/v1/audit/verify"):
+              "/v1/screen", "/v1/scenario/diff", "/v1/frontier", "/v1/frontier/jobs", "/v1/frontier/jobs/{job_id}",
+              "/v1/audit/{audit_id}", "/v1/audit/verify"):
         assert p in paths
+    assert spec["paths"]["/v1/frontier"]["post"].get("deprecated") is True  # synchronous; superseded by the jobs
+    assert "202" in spec["paths"]["/v1/frontier/jobs"]["post"]["responses"]
     assert "X-API-Key" in str(spec["components"]["securitySchemes"])
 
 
@@ -151,3 +154,71 @@ def test_audit_verify_and_unknown_record(client):
     r = client.get("/v1/audit/999999999")
     assert r.status_code == 404 and r.json()["field"] == "audit_id"
     assert client.get("/v1/audit/abc").json()["field"] == "audit_id"
+
+
+FAB_SHIPMENT = {"date": "2026-03-02", "item": {"kind": "equipment", "name": "ALD deposition system",
+                                                "eccn": "3B001.c"},
+                "destination": "CN", "ship_from": "US", "origin": {"us_origin": True}, "value_usd": 5_000_000,
+                "facility_id": "SKH-WUXI", "end_use": "advanced_node_dram_fab",
+                "end_user": {"name": "SK hynix Semiconductor (China) Ltd.", "country": "CN",
+                             "headquarters_country": "KR"}}
+
+
+def test_frontier_job_runs_in_the_background(client):
+    body = {"scenario": "flexibility_package", "candidates": "veu_exemptions", "max_combinations": 4,
+            "transactions": [SHIPMENT, FAB_SHIPMENT]}
+    r = client.post("/v1/frontier/jobs", json=body)
+    if r.status_code == 503:
+        pytest.skip("frontier not installed")
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["id"].startswith("f_") and job["status"] in ("queued", "running", "done")
+    assert job["total_combinations"] == 4 and job["result"] is None and job["links"]["self"].endswith(job["id"])
+    deadline = time.monotonic() + 60
+    while job["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        assert 0 <= job["done_combinations"] <= 4
+        time.sleep(0.2)
+        job = client.get(f"/v1/frontier/jobs/{job['id']}").json()
+    assert job["status"] == "done", job
+    assert job["done_combinations"] == 4 and job["finished_at"]
+    res = job["result"]
+    assert len(res["points"]) == 4 and res["frontier"] and res["chart"]["mark"]["type"] == "circle"
+    assert res["stats"]["combinations"] == 4 and res["stats"]["rows"] == 2
+    # the synchronous endpoint still answers the same
+    sync = client.post("/v1/frontier", json=body, timeout=60)
+    assert sync.status_code == 200, sync.text
+    assert [p["exemptions"] for p in sync.json()["points"]] == [p["exemptions"] for p in res["points"]]
+    assert [p["relief_usd"] for p in sync.json()["points"]] == [p["relief_usd"] for p in res["points"]]
+
+
+def test_frontier_job_validates_before_queueing(client):
+    r = client.post("/v1/frontier/jobs", json={"scenario": "no_such_scenario", "transactions": [SHIPMENT]})
+    if r.status_code == 503:
+        pytest.skip("frontier not installed")
+    assert r.status_code == 422 and r.json()["field"] == "scenario"
+    r = client.post("/v1/frontier/jobs", json={"candidates": "nope", "transactions": [SHIPMENT]})
+    assert r.status_code == 422 and r.json()["field"] == "candidates"
+    r = client.post("/v1/frontier/jobs", json={"job_id": "b_nope"})
+    assert r.status_code == 404 and r.json()["field"] == "job_id"
+    r = client.post("/v1/frontier/jobs", json={"transactions": [SHIPMENT], "max_combinations": 1})
+    assert r.status_code == 422 and r.json()["field"] == "max_combinations"
+    r = client.post("/v1/frontier/jobs", json={})
+    assert r.status_code == 422 and r.json()["field"] == "transactions"
+    assert client.get("/v1/frontier/jobs/f_nope").status_code == 404
+    batch = client.post("/v1/batch", files={"file": ("ledger.csv", _ledger_csv(3), "text/csv")}).json()
+    assert client.get(f"/v1/frontier/jobs/{batch['id']}").status_code == 404  # a batch job is not a frontier job
+
+
+def test_frontier_jobs_are_bounded(tmp_path):
+    key = make_key(tmp_path / "carveout.duckdb")
+    with Server(tmp_path / "carveout.duckdb", "--max-frontier-jobs", "1") as srv, \
+            httpx.Client(base_url=srv.url, headers={"X-API-Key": key}, timeout=30) as c:
+        body = {"transactions": [SHIPMENT, FAB_SHIPMENT]}  # all 128 designs: seconds of work
+        first = c.post("/v1/frontier/jobs", json=body)
+        if first.status_code == 503:
+            pytest.skip("frontier not installed")
+        assert first.status_code == 202, first.text
+        second = c.post("/v1/frontier/jobs", json=body)
+        assert second.status_code == 429 and second.json()["error"] == "busy", second.text
+        assert second.headers["retry-after"]

@@ -183,7 +183,7 @@ def test_upload_a_ledger_and_see_the_chart(page, tmp_path):
 def test_scenario_diff_shows_exposure_on_the_example_ledger(page, example_job):
     pick_scenario(page, example_job)
     page.click("#sc-run")
-    page.wait_for_function("document.getElementById('sc-summary').textContent.length > 0 || "
+    page.wait_for_function("!document.getElementById('sc-result').hidden || "
                            "!document.getElementById('sc-error').hidden", timeout=60_000)
     assert page.locator("#sc-error").is_hidden(), page.text_content("#sc-error")
     summary = page.text_content("#sc-summary")

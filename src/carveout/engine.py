@@ -148,7 +148,7 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
                 pl.when(declared.is_not_null() & ((pl.col("_label") == REVIEW) | ~uses_specs.fill_null(False)))
                 .then(pl.lit(["ccl.declared"]))
                 .otherwise(pl.lit([], dtype=pl.List(pl.String))),
-                pl.when(pl.col("_label") == NOT_CAPTURED)
+                pl.when((pl.col("_label") == NOT_CAPTURED) & (uses_specs.fill_null(False) | declared.is_null()))
                 .then(pl.lit(["ccl.not_3a090" if not p.pre_controls else "ccl.pre_oct2022"]))
                 .otherwise(pl.lit([], dtype=pl.List(pl.String))),
             ]
@@ -255,6 +255,7 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
         exc_ok.append((e, ok))
     policies = sorted(by_stage.get("policy", []), key=lambda r: r.priority)
     policy = _chain([(r.yields or r.id, col[r.id].fill_null(False)) for r in policies], "")
+    policy_rule = _chain([(r.id, col[r.id].fill_null(False)) for r in policies], "")  # the one that decided
     notices = [(r.id, col[r.id].fill_null(False)) for r in by_stage.get("notice", [])]
     notices += [(r.id, col[r.id].fill_null(False)) for r in unenforced]
     missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]))]
@@ -284,7 +285,9 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
                 _ids((r.id, col[r.id].fill_null(False)) for r in enforced_reqs),
                 _ids(used_auth),
                 _ids((e.id, ok) for e, ok in exc_ok),
-                _ids((r.id, col[r.id].fill_null(False) & (pl.col("license_required") == "yes")) for r in policies),
+                pl.when((pl.col("license_required") == "yes") & (policy_rule != ""))
+                .then(pl.concat_list([policy_rule]))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String))),
                 _ids(notices),
                 pl.when(pl.col("license_required") == "no")
                 .then(pl.lit(["engine.no_requirement"]))
@@ -325,11 +328,13 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
         )
     else:
         sig = sig.with_columns(missing=pl.col("_class_missing"))
+    sig = sig.with_columns(eccn_missing=pl.col("_class_missing"))
     return sig.drop([f"_r:{i}" for i in [*jexprs, *exprs]] + ["_any_yes", "_any_true", "_any_null"])
 
 
 OUTPUT_COLUMNS = (
     "eccn",
+    "eccn_missing",
     "classification",
     "ac_level",
     "subject_to_ear",

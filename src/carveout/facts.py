@@ -97,6 +97,7 @@ def empty_frame() -> pl.DataFrame:
 # Output columns of the engine; an input column of the same name is an earlier verdict and is replaced.
 OUTPUTS = (
     "eccn",
+    "eccn_missing",
     "ccl_eccn",
     "classification",
     "ac_level",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from carveout.scenarios.model import ScenarioError, builtin_names, load
 
 app = typer.Typer(help="Policy scenarios: list, validate, diff against the baseline, exemption frontier.",
                   no_args_is_help=True)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 
 def _ledger(path: Path) -> pl.DataFrame:

@@ -9,6 +9,7 @@ Standalone: `python -m carveout.screening.cli screen "Huawei" --country CN`.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ from .index import default_index_path, index_path_beside
 from .loaders import load_list
 from .screener import Screener
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 app = typer.Typer(
     help="Restricted-party screening (Consolidated Screening List and similar lists).", no_args_is_help=True
 )

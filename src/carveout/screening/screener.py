@@ -537,8 +537,8 @@ class Screener:
     def screen_frame(self, parties: pl.DataFrame, progress=None, workers: int | None = None) -> pl.DataFrame:
         """Screen each distinct (name, country, as_of) once and join back; rows and order are preserved.
 
-        `workers` > 1 screens the distinct names in that many forked processes (Linux); None = automatic: all
-        CPUs when there are at least POOL_MIN_NAMES distinct names, else this process
+        `workers` > 1 screens the distinct names in that many forked processes (Linux); None = automatic: the
+        idle CPUs (by load average) when there are at least POOL_MIN_NAMES distinct names, else this process
         ($CARVEOUT_SCREENING_WORKERS overrides). Results are identical either way."""
         if "name" not in parties.columns:
             raise ValueError("screen_frame needs a 'name' column")
@@ -583,11 +583,23 @@ def _pool_size(n: int, workers: int | None) -> int:
         elif n < POOL_MIN_NAMES:
             return 1
         else:
-            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            workers = _idle_cpus()
     # fork shares the loaded index with the workers for free; other start methods would rebuild it per worker
     if workers <= 1 or sys.platform != "linux" or n < 2:
         return 1
     return min(workers, max(1, n // 2))
+
+
+def _idle_cpus() -> int:
+    """CPUs this process may use that the 1-minute load average does not show busy (this process counts as
+    one of the busy). On a machine already loaded by other work, forked workers only compete for the same
+    cores and make screen_frame slower, not faster."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cpus, cpus - round(busy) + 1))
 
 
 def _screen_chunk(rows: list[tuple]) -> list[tuple]:

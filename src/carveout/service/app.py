@@ -33,6 +33,7 @@ class Settings:
     max_ledger_rows: int = 250_000
     chunk_rows: int = 1000
     chunk_pause: float = 0.0
+    max_frontier_jobs: int = 8  # queued or running at once; POST /v1/frontier/jobs answers 429 beyond
     upload_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -53,6 +54,7 @@ class Settings:
             max_ledger_rows=num("CARVEOUT_MAX_LEDGER_ROWS", cls.max_ledger_rows),
             chunk_rows=num("CARVEOUT_CHUNK_ROWS", cls.chunk_rows),
             chunk_pause=num("CARVEOUT_CHUNK_PAUSE", cls.chunk_pause, float),
+            max_frontier_jobs=num("CARVEOUT_MAX_FRONTIER_JOBS", cls.max_frontier_jobs),
         )
 
 

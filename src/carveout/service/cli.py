@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys for the REST API and
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail of stored determinations.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True)
 
 DbOpt = Annotated[Path | None, typer.Option(
@@ -48,6 +49,8 @@ def serve(
     max_upload_bytes: Annotated[int, typer.Option(help="largest ledger upload")] = 64 << 20,
     max_ledger_rows: Annotated[int, typer.Option(help="most rows in one uploaded ledger")] = 250_000,
     chunk_rows: Annotated[int, typer.Option(help="rows per batch chunk (one commit each)")] = 1000,
+    max_frontier_jobs: Annotated[int, typer.Option(
+        help="most frontier jobs queued or running at once (more get 429)")] = 8,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
     """Run the REST API and web UI with uvicorn."""
@@ -61,7 +64,8 @@ def serve(
         err.print("[yellow]warning:[/] --no-auth on a non-loopback address lets anyone on the network in")
     settings = Settings(db=db or default_db_path(), no_auth=no_auth, max_body_bytes=max_body_bytes,
                         max_upload_bytes=max_upload_bytes, max_ledger_rows=max_ledger_rows, chunk_rows=chunk_rows,
-                        chunk_pause=float(os.environ.get("CARVEOUT_CHUNK_PAUSE") or 0))
+                        chunk_pause=float(os.environ.get("CARVEOUT_CHUNK_PAUSE") or 0),
+                        max_frontier_jobs=max_frontier_jobs)
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

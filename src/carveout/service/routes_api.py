@@ -273,7 +273,8 @@ async def scenario_diff(request: Request, body: DiffRequest) -> dict[str, Any]:
 
 
 @router.post("/frontier/jobs", response_model=FrontierJob, status_code=202, dependencies=authed,
-             responses={**ERRORS, 404: {"model": Error}, 503: {"model": Error}})
+             responses={**ERRORS, 404: {"model": Error}, 503: {"model": Error},
+                        429: {"model": Error, "description": "too many frontier jobs queued or running; retry"}})
 async def frontier_job_create(request: Request, body: FrontierRequest) -> FrontierJob:
     """Start a frontier run in the background; poll GET /v1/frontier/jobs/{id} for progress and the result.
 
@@ -282,6 +283,10 @@ async def frontier_job_create(request: Request, body: FrontierRequest) -> Fronti
 
     st = request.app.state
     info = await run_in_threadpool(sa.check_frontier_request, st.store, body)
+    busy = len(st.store.runs(status=("queued", "running"), kind="frontier"))
+    if busy >= st.settings.max_frontier_jobs:
+        raise ApiError(429, "busy", f"{busy} frontier jobs are queued or running (the limit is "
+                       f"{st.settings.max_frontier_jobs}); retry later", headers={"Retry-After": "10"})
     run_id = st.frontier_runner.submit(body, info["scenario"], info["source"], info["combinations"])
     return _frontier_job(request, run_id)
 

@@ -258,7 +258,7 @@ def frontier(store, body, progress: Callable[[str, int], None] | None = None,
         # ~20 progress steps; the chunks run serially in this thread, as with executor="serial"
         kw = {"executor": "dask", "scheduler": client, "chunk": max(1, math.ceil(total / 20))}
     if progress:
-        progress("preparing", 0)
+        progress("preparing" if kw["executor"] == "dask" else "preparing and evaluating", 0)
     try:
         res = fmod.frontier(ledger, sc, cands, as_of=body.as_of, **kw)
     except mod.ScenarioError as e:

@@ -108,6 +108,8 @@
           method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(scenarioRequest()),
         });
         $("sc-out").textContent = JSON.stringify(res, null, 2).slice(0, 50000);
+        $("sc-result").hidden = false;
+        $("sc-summary").classList.remove("muted");
         const s = res.summary || {};
         $("sc-summary").textContent = (s.rows_changed || 0) + " rows change; " + (s.newly_licensed_rows || 0) +
           " newly licensed (" + usd(s.newly_licensed_value_usd) + "), " +
@@ -153,6 +155,7 @@
         const st = res.stats || {};
         $("fr-status").textContent += " in " + (st.total_s || 0).toFixed(1) + " s (" + (st.rows || 0) + " rows, " +
           (st.signatures || 0) + " distinct signatures)";
+        $("fr-chart").hidden = false;
         if (res.chart) await embed($("fr-chart"), res.chart);
         else $("fr-chart").textContent = "No design could be scored on this ledger.";
         fillTable($("fr-table"), res.frontier || [], (p) => [(p.exemptions || []).join(", ") || "(none)",
