@@ -74,6 +74,7 @@ def generate(n: int, seed: int = 7) -> pl.DataFrame:
         end_user_name=col([f[3] for f in FABS], fab),
         end_user_listed=col([f[0] in ("YMTC-WUHAN", "CXMT-HEFEI") for f in FABS], fab),
         entity_list_footnote=pl.lit(0, dtype=pl.Int8),
+        end_user_affiliate_of_listed=pl.lit(False),  # ownership known: the Affiliates rule is back from 2026-11-10
         us_origin=_uniform(seed + 4) < 0.6,
         us_controlled_content_pct=_pick([0.0, 10.0, 30.0], seed + 5),
         direct_product_of_us_technology=_uniform(seed + 6) < 0.5,
