@@ -59,8 +59,7 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, Callable[[pl.Expr], pl.Expr]]:
                               truncate_ragged_lines=False)
             return raw, lambda i: pl.format("{} line {}", pl.lit(str(path)), i + 2)
         if suffix in (".parquet", ".pq"):
-            raw = pl.read_parquet(path)
-            raw = raw.with_columns(pl.all().cast(pl.String))
+            raw = pl.read_parquet(path)  # typed columns are kept; parse_frame only checks them
             return raw, lambda i: pl.format("{} row {}", pl.lit(str(path)), i + 1)
         if suffix in (".xlsx", ".xls"):
             raw = pl.read_excel(path, infer_schema_length=0)
@@ -86,6 +85,19 @@ def parse_frame(raw: pl.DataFrame, where: Callable[[pl.Expr], pl.Expr] | None = 
     exprs, checks = [], []
     for name, (dtype, _) in SCHEMA.items():
         if name == "row" or name not in raw.columns:
+            continue
+        if raw.schema[name].is_nested():
+            exprs.append(pl.lit(None, dtype).alias(name))
+            checks.append(pl.when(pl.col(name).is_not_null()).then(pl.format(
+                "column {}: a {} value is not {}", pl.lit(name), pl.lit(str(raw.schema[name])), pl.lit(str(dtype)))))
+            continue
+        if raw.schema[name] == dtype and dtype != pl.String():
+            exprs.append(pl.col(name))  # already typed (Parquet): nothing to parse
+            continue
+        if raw.schema[name] in (pl.Float64(), pl.Float32(), pl.Int64(), pl.Int32()) and dtype == pl.Float64():
+            exprs.append(pl.col(name).cast(pl.Float64))
+            checks.append(pl.when(pl.col(name) < 0).then(pl.format("column {}: {} is not a non-negative number",
+                                                                     pl.lit(name), pl.col(name))))
             continue
         r = pl.col(name).cast(pl.String).str.strip_chars()
         r = pl.when(r == "").then(None).otherwise(r)
