@@ -24,3 +24,16 @@ echo "== bench_engine.py ${ENGINE_ARGS[*]:-}"
 "$PY" benchmarks/bench_engine.py "${ENGINE_ARGS[@]}" | tee "$OUT/engine.jsonl"
 echo "== bench_memory.py ${MEMORY_ARGS[*]:-}"
 "$PY" benchmarks/bench_memory.py "${MEMORY_ARGS[@]}" | tee "$OUT/memory.jsonl"
+if [[ "${QUICK:-0}" == "1" ]]; then
+  FRONTIER_ARGS=(--rows 100000 --combos 50)
+  SERVICE_ARGS=(--seconds 5)
+else
+  FRONTIER_ARGS=(--rows 1000000 --combos 1000)
+  SERVICE_ARGS=(--seconds 30)
+fi
+echo "== bench_screening.py"
+"$PY" benchmarks/bench_screening.py | tee "$OUT/screening.txt"
+echo "== bench_frontier.py ${FRONTIER_ARGS[*]}"
+"$PY" benchmarks/bench_frontier.py "${FRONTIER_ARGS[@]}" | tee "$OUT/frontier.txt"
+echo "== bench_service.py ${SERVICE_ARGS[*]}"
+"$PY" benchmarks/bench_service.py "${SERVICE_ARGS[@]}" | tee "$OUT/service.txt"
