@@ -134,3 +134,97 @@ def test_dask_local_cluster_matches_serial(files):
                      screen=False)
     assert a.points.sort("exemptions").equals(b.points.sort("exemptions"))
     assert a.points.sort("exemptions").equals(c.points.sort("exemptions"))
+
+
+# --- incremental evaluation: each combination evaluates only the signatures it can change ---------------
+
+
+def _auth(cid: str, site: str, overcomes: list[str]) -> dict:
+    return {"id": cid, "rules": [{"id": cid, "effect": "authorize", "label": f"authorize {cid}",
+                                  "when": f"facility_id == '{site}'", "overcomes": overcomes}]}
+
+
+def _write(tmp_path, cands: list[dict], scenario: dict | None = None):
+    sc = tmp_path / "sc.yaml"
+    sc.write_text(yaml.safe_dump(scenario or {"name": "revoked", "effective": "2027-01-01"}, sort_keys=False))
+    c = tmp_path / "cands.yaml"
+    c.write_text(yaml.safe_dump({"candidates": cands}, sort_keys=False))
+    return sc, c
+
+
+def test_incremental_scores_verified_against_full_evaluation(files):
+    sc, cands = files
+    res = frontier(ledger(), sc, cands, as_of=DAY, executor="serial", screen=False, verify=True)
+    ref = frontier(ledger(), sc, cands, as_of=DAY, executor="serial", screen=False, incremental=False)
+    assert res.stats["verified"] == 8 and res.stats["incremental"] and not ref.stats["incremental"]
+    a, b = res.points.sort("exemptions"), ref.points.sort("exemptions")
+    assert a["exemptions"].to_list() == b["exemptions"].to_list()
+    for col in ("security_kept_usd", "relief_usd"):
+        assert a[col].to_list() == pytest.approx(b[col].to_list(), rel=1e-12)
+    # the three candidates touch three disjoint sites: 4 signature groups, no evaluation beyond the probes
+    assert res.stats["signature_groups"] == 4
+    assert res.stats["signatures_evaluated"] <= 8 * res.stats["signatures"]
+
+
+def test_interacting_candidates_authorize_then_require_at_one_site(tmp_path):
+    """One candidate authorizes a site, another adds a licence requirement there, a third grants its VEU."""
+    sc, c = _write(tmp_path, [
+        _auth("nanjing", "TSMC-NANJING", ["part742.", "part744.23."]),
+        {"id": "nanjing_req", "rules": [{"id": "nanjing_req", "effect": "require", "label": "Nanjing licence",
+                                         "when": "facility_id == 'TSMC-NANJING' and eccn in ['3B001.c']"}]},
+        {"id": "nanjing_veu", "list_edits": {"veu": [{"action": "grant", "site": "TSMC-NANJING", "items": ["*"]}]}},
+        _auth("xian", "SAMSUNG-XIAN", ["part742.", "part744.23."]),
+    ])
+    res = frontier(ledger(), sc, c, as_of=DAY, executor="serial", screen=False, verify=True)
+    assert res.stats["verified"] == 16
+    pts = {tuple(r["exemptions"]): r["security_kept_usd"] for r in res.points.iter_rows(named=True)}
+    # the requirement undoes the authorization on the 3B001.c lines only
+    assert pts[("nanjing", "nanjing_req")] > pts[("nanjing",)]
+
+
+def test_redundant_candidates_that_only_matter_together(tmp_path, monkeypatch):
+    """Two requirements on the same rows; two candidates lift each (a, a2: the baseline ones; b, b2: the
+    scenario's own). A row is freed only by {a or a2} and {b or b2}: no candidate changes it alone, and in
+    the full set none is pivotal, so outcome differences alone do not find it; the rule values do."""
+    scenario = {"name": "revoked", "effective": "2027-01-01", "rules": [
+        {"id": "req_xian", "effect": "require", "label": "Xi'an licence", "when": "facility_id == 'SAMSUNG-XIAN'"}]}
+    base = ["part742.", "part744.23."]
+    sc, c = _write(tmp_path, [_auth("a", "SAMSUNG-XIAN", base), _auth("a2", "SAMSUNG-XIAN", base),
+                              _auth("b", "SAMSUNG-XIAN", ["scenario.req_xian"]),
+                              _auth("b2", "SAMSUNG-XIAN", ["scenario.req_xian"])], scenario)
+    res = frontier(ledger(), sc, c, as_of=DAY, executor="serial", screen=False, verify=True)
+    pts = {tuple(r["exemptions"]): r["relief_usd"] for r in res.points.iter_rows(named=True)}
+    assert pts[("a",)] == pts[("b",)] == 0 and pts[("a", "b")] > 0 and pts[("a2", "b2")] == pts[("a", "b")]
+
+    # The verification has teeth: with the footprint reduced to differences of license_required in the probes
+    # (no reasons, no rule values) the interaction is missed, and the verification says so.
+    import carveout.scenarios.frontier as fr
+
+    monkeypatch.setattr(fr, "_rules_differ", lambda a, b: pl.Series([False] * a.height))
+    monkeypatch.setattr(fr, "_outcome", lambda out: out.select(pl.col("license_required").cast(pl.String)))
+    with pytest.raises(AssertionError, match="change under candidates that do not touch them"):
+        frontier(ledger(), sc, c, as_of=DAY, executor="serial", screen=False, verify=True)
+
+
+def test_capped_and_parameter_candidates_verified(tmp_path):
+    sc, c = _write(tmp_path, [
+        {"id": "capped", "rules": [{"id": "xian_site", "effect": "authorize", "label": "Xi'an site licence",
+                                    "when": "facility_id == 'SAMSUNG-XIAN'", "overcomes": ["part742.", "part744.23."]}],
+         "caps": [{"rule": "xian_site", "facility_id": "SAMSUNG-XIAN", "annual_cap_usd": 5e6}]},
+        {"id": "xian_veu", "list_edits": {"veu": [{"action": "grant", "site": "SAMSUNG-XIAN", "items": ["*"]}]}},
+        {"id": "delist_ymtc", "list_edits": {"entity_list": [{"action": "remove", "name": "YMTC-WUHAN Co."}]}},
+        _auth("wuhan", "YMTC-WUHAN", ["part742.", "part744.23."]),
+    ])
+    res = frontier(ledger(), sc, c, as_of=DAY, executor="serial", screen=False, verify=True)
+    assert res.stats["verified"] == 16
+
+
+def test_incremental_local_pool_matches_serial_with_units(tmp_path):
+    """Combinations that need evaluations beyond the probes run in the pool and give the serial answer."""
+    base = ["part742.", "part744.23."]
+    sc, c = _write(tmp_path, [_auth("a", "SAMSUNG-XIAN", base), _auth("a2", "SAMSUNG-XIAN", base),
+                              _auth("b", "SKH-WUXI", base), _auth("b2", "SKH-WUXI", base)])
+    a = frontier(ledger(1), sc, c, as_of=DAY, executor="serial", screen=False)
+    b = frontier(ledger(1), sc, c, as_of=DAY, executor="local", workers=2, screen=False)
+    assert a.stats["evaluations"] > 10  # 2n+2 probes plus the pairs {a, a2} and {b, b2}
+    assert a.points.sort("exemptions").equals(b.points.sort("exemptions"))
