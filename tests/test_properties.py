@@ -281,3 +281,12 @@ def test_schema_covers_generated_facts():
     """Guard for the strategies above: every fact they draw is a fact the engine knows."""
     drawn = set(NULLABLE_FACTS) | set(REPORTED_ONLY)
     assert drawn <= set(SCHEMA)
+
+
+def test_forgetting_the_kind_of_a_declared_item_does_not_clear_it():
+    """Regression (found by hypothesis in CI): HBM with a declared 3A090.a before 3A090.c existed."""
+    row = dict(item_kind="hbm", eccn_declared="3A090.a", destination="CN", end_user_listed=False,
+               end_use="advanced_node_logic_fab", facility_id="SAMSUNG-XIAN", is_informed=False, red_flag=False,
+               licence_on_file=False)
+    before, after = pair([row], [{**row, "item_kind": None}], date(2023, 1, 1))
+    assert not (before == ["needs_review"] and after == ["no"]), (before, after)

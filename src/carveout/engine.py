@@ -20,6 +20,7 @@ from carveout.rules import params as prm
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
 
 NOT_CAPTURED = "not 3A090/4A090"
+AC_FAMILY = r"^[34]A090|\.z"  # declared ECCNs that parameters can contradict
 note(
     "engine.no_requirement",
     "15 CFR 730-774 (rules modelled by carveout)",
@@ -134,7 +135,9 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
         .when(pl.col("_label") == REVIEW)
         .then(declared)  # unknown parameters: fall back on the declaration
         .when(pl.col("_label") == NOT_CAPTURED)
-        .then(pl.coalesce(pl.col("base_eccn"), pl.lit(NOT_CAPTURED)))
+        # below the thresholds: the base ECCN, else a declared ECCN outside the 3A090 family, else unknown
+        .then(pl.coalesce(pl.col("base_eccn"), pl.when(~declared.str.contains(AC_FAMILY)).then(declared),
+                          pl.lit(NOT_CAPTURED)))
         .otherwise(pl.col("_label"))
     )
     fired = [(i, pl.col(f"_c:{i}")) for r in cls for i in [r.id]]
@@ -189,7 +192,12 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
     )
     # The CCL entry the item falls in for the other parts; unknown (null) when the item is below the
     # 3A090 thresholds and no other ECCN was given, so category-based rules cannot read a "no" into it.
-    sig = sig.with_columns(ac_level=level, ccl_eccn=pl.when(pl.col("eccn") != NOT_CAPTURED).then(pl.col("eccn")))
+    # The CCL entry the other parts read: the ECCN, else whatever the exporter declared (even a 3A090
+    # paragraph the parameters contradict), else unknown.
+    sig = sig.with_columns(
+        ac_level=level,
+        ccl_eccn=pl.when(pl.col("eccn") != NOT_CAPTURED).then(pl.col("eccn")).otherwise(declared),
+    )
     # .z: an item whose base ECCN has a .z paragraph and that meets 3A090.a/.b parameters.
     for r in (r for r in rules if r.stage == "classify_z"):
         cond = r.body(F, p).cast(pl.Boolean).fill_null(False)
