@@ -340,21 +340,8 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
     return sig.drop([f"_r:{i}" for i in [*jexprs, *exprs]] + ["_any_yes", "_any_true", "_any_null"])
 
 
-OUTPUT_COLUMNS = (
-    "eccn",
-    "eccn_missing",
-    "classification",
-    "ac_level",
-    "subject_to_ear",
-    "license_required",
-    "reasons",
-    "missing",
-    "license_exceptions",
-    "authorization",
-    "review_policy",
-    "rules_version",
-    "rules_date",
-)
+# The verdict columns evaluate() appends (facts.OUTPUTS also names the helper columns it replaces).
+OUTPUT_COLUMNS = tuple(c for c in fx.OUTPUTS if c not in ("ccl_eccn", "day"))
 
 
 def evaluate(
