@@ -114,7 +114,47 @@ def _ids(pairs: Iterable[tuple[str, pl.Expr]]) -> pl.Expr:
     return pl.concat_list(exprs).list.drop_nulls()
 
 
-def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> pl.DataFrame:
+class _Steps:
+    """The with_columns/drop calls of the stages, recorded once per rule epoch and replayed on each frame
+    of signatures: building ~70 rule expressions costs as much as running them on a small frame."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple] = []
+
+    def with_columns(self, *exprs: pl.Expr, **named: pl.Expr) -> _Steps:
+        self.ops.append(("with", exprs, named))
+        return self
+
+    def drop(self, columns: list[str]) -> _Steps:
+        self.ops.append(("drop", columns))
+        return self
+
+    def fill_missing(self, review: pl.Expr, named: pl.Expr) -> _Steps:
+        """Missing facts matter only where the answer is needs_review: the (large) expression that names
+        them runs on those signatures alone."""
+        self.ops.append(("missing", review, named))
+        return self
+
+    def apply(self, df: pl.DataFrame) -> pl.DataFrame:
+        for op in self.ops:
+            if op[0] == "with":
+                df = df.with_columns(*op[1], **op[2])
+            elif op[0] == "drop":
+                df = df.drop(op[1])
+            elif df.select(op[1].any()).item():
+                df = pl.concat(
+                    [
+                        df.filter(~op[1]).with_columns(missing=pl.col("_class_missing")),
+                        df.filter(op[1]).with_columns(missing=op[2]),
+                    ],
+                    how="vertical_relaxed",
+                )
+            else:
+                df = df.with_columns(missing=pl.col("_class_missing"))
+        return df
+
+
+def _classify(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps:
     """Part 774: which 3A090/4A090 paragraph (or .z, or none) the item falls in."""
     cls = [r for r in rules if r.stage == "classify"]
     bodies = {r.id: r.body(F, p).cast(pl.Boolean) for r in cls}
@@ -136,8 +176,11 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
         .then(declared)  # unknown parameters: fall back on the declaration
         .when(pl.col("_label") == NOT_CAPTURED)
         # below the thresholds: the base ECCN, else a declared ECCN outside the 3A090 family, else unknown
-        .then(pl.coalesce(pl.col("base_eccn"), pl.when(~declared.str.contains(AC_FAMILY)).then(declared),
-                          pl.lit(NOT_CAPTURED)))
+        .then(
+            pl.coalesce(
+                pl.col("base_eccn"), pl.when(~declared.str.contains(AC_FAMILY)).then(declared), pl.lit(NOT_CAPTURED)
+            )
+        )
         .otherwise(pl.col("_label"))
     )
     fired = [(i, pl.col(f"_c:{i}")) for r in cls for i in [r.id]]
@@ -211,7 +254,7 @@ def _classify(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) ->
     return sig.drop([f"_c:{i}" for i in bodies] + ["_label"])
 
 
-def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> pl.DataFrame:
+def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps:
     """Parts 734-748: requirements, authorizations, exceptions, review policy, notices."""
     by_stage: dict[str, list[Rule]] = {}
     for r in rules:
@@ -326,16 +369,7 @@ def _license(sig: pl.DataFrame, rules: list[Rule], p: prm.Params, day: date) -> 
         .list.drop_nulls()
         .list.unique(maintain_order=True)
     )
-    if sig.select(review.any()).item():
-        sig = pl.concat(
-            [
-                sig.filter(~review).with_columns(missing=pl.col("_class_missing")),
-                sig.filter(review).with_columns(missing=named),
-            ],
-            how="vertical_relaxed",
-        )
-    else:
-        sig = sig.with_columns(missing=pl.col("_class_missing"))
+    sig = sig.fill_missing(review, named)
     sig = sig.with_columns(eccn_missing=pl.col("_class_missing"))
     return sig.drop([f"_r:{i}" for i in [*jexprs, *exprs]] + ["_any_yes", "_any_true", "_any_null"])
 
@@ -380,9 +414,8 @@ def evaluate(
     sigs = fx.derive(fx.conform(f.select([*cols, "_sig"]).unique(subset="_sig", keep="any")))
     parts = []
     for e in epochs:  # eager on the small signature frame: the lazy optimiser costs more than it saves
-        start, active, p, _ = plans[e]
-        part = sigs.filter(pl.col("_epoch") == e)
-        part = _license(_classify(part, active, p, start), active, p, start)
+        start, _, _, _, steps = plans[e]
+        part = steps.apply(sigs.filter(pl.col("_epoch") == e))
         parts.append(part.with_columns(rules_version=pl.lit(rs.version(e)), rules_date=pl.lit(start)))
     result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
     reason_enum = pl.Enum(rs.reason_ids())
@@ -401,7 +434,7 @@ def _signature_hash(cols: list[str]) -> pl.Expr:
     return pl.sum_horizontal([pl.col(c).hash(seed=i + 1) * (2 * i + 1) for i, c in enumerate(cols)])
 
 
-def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[str]]:
+def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[str], _Steps]:
     """Rules, parameters and the facts they read for one epoch, cached on the rule set."""
     cached = rs.plans.get(epoch)
     if cached is None:
@@ -415,7 +448,8 @@ def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[st
         if cols & {"tpp", "performance_density"}:  # derived on the signatures: keep their sources
             cols |= {"tpp", "mac_tops", "bit_length", "die_area_mm2", "performance_density"}
         cols.discard("row")
-        cached = rs.plans[epoch] = (start, active, p, cols)
+        steps = _license(_classify(_Steps(), active, p, start), active, p, start)
+        cached = rs.plans[epoch] = (start, active, p, cols, steps)
     return cached
 
 

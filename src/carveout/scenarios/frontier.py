@@ -227,7 +227,7 @@ def _differs(a: pl.DataFrame, b: pl.DataFrame) -> pl.Series:
 
 def _rule_values(out: pl.DataFrame, rs: engine.RuleSet, day: date) -> pl.DataFrame:
     """The value (True/False/null) of every rule active on ``day`` on each evaluated signature."""
-    _, active, p, _ = engine._plan(rs, rs.epoch(day))
+    _, active, p, _, _ = engine._plan(rs, rs.epoch(day))
     ctx = out.with_columns(ccl_eccn=pl.when(pl.col("eccn") != engine.NOT_CAPTURED).then(pl.col("eccn")),
                            day=pl.lit(day))
     return ctx.select(**{r.id: r.body(F, p).cast(pl.Boolean) for r in active})
