@@ -8,7 +8,9 @@ epoch) and joined back, so cost grows with distinct signatures, not rows.
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -112,6 +114,18 @@ def _ids(pairs: Iterable[tuple[str, pl.Expr]]) -> pl.Expr:
     if not exprs:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(exprs).list.drop_nulls()
+
+
+def _conflict(declared: pl.Expr) -> pl.Expr:
+    """A declared ECCN and a base ECCN that name different CCL entries (a 3A090/.z declaration over a
+    base entry is not a conflict: that is what .z items are)."""
+    base = pl.col("base_eccn")
+    return (
+        declared.is_not_null()
+        & base.is_not_null()
+        & ~declared.str.contains(AC_FAMILY)
+        & (declared.str.slice(0, 5) != base.str.slice(0, 5))
+    ).fill_null(False)
 
 
 class _Steps:
@@ -239,7 +253,11 @@ def _classify(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Step
     # paragraph the parameters contradict), else unknown.
     sig = sig.with_columns(
         ac_level=level,
-        ccl_eccn=pl.when(pl.col("eccn") != NOT_CAPTURED).then(pl.col("eccn")).otherwise(declared),
+        ccl_eccn=pl.when(_conflict(declared))
+        .then(None)  # the exporter's two statements disagree: which entry applies is unknown
+        .when(pl.col("eccn") != NOT_CAPTURED)
+        .then(pl.col("eccn"))
+        .otherwise(declared),
     )
     # .z: an item whose base ECCN has a .z paragraph and that meets 3A090.a/.b parameters.
     for r in (r for r in rules if r.stage == "classify_z"):
@@ -311,6 +329,11 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
     notices += [(r.id, col[r.id].fill_null(False)) for r in unenforced]
     missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]))]
     missing += [pl.when(pl.col("subject_to_ear").is_null()).then(m) for m in jur_missing]
+    missing.append(
+        pl.when(pl.col("ccl_eccn").is_null() & _conflict(pl.col("eccn_declared"))).then(
+            pl.lit("eccn (the declared ECCN and the base ECCN name different entries)")
+        )
+    )
     missing.append(
         pl.when(pl.col("ccl_eccn").is_null() & (pl.col("eccn") == NOT_CAPTURED)).then(
             pl.lit("base_eccn (the item's ECCN below the 3A090 thresholds, e.g. 3A991 or EAR99)")
@@ -412,11 +435,18 @@ def evaluate(
     # Derived facts (TPP from MacTOPS, performance density, normalised codes) are computed on the
     # distinct signatures only, then travel back with the verdicts.
     sigs = fx.derive(fx.conform(f.select([*cols, "_sig"]).unique(subset="_sig", keep="any")))
-    parts = []
-    for e in epochs:  # eager on the small signature frame: the lazy optimiser costs more than it saves
+
+    def run(e: int) -> pl.DataFrame:  # eager on the small signature frame: cheaper than the lazy optimiser
         start, _, _, _, steps = plans[e]
         part = steps.apply(sigs.filter(pl.col("_epoch") == e))
-        parts.append(part.with_columns(rules_version=pl.lit(rs.version(e)), rules_date=pl.lit(start)))
+        return part.with_columns(rules_version=pl.lit(rs.version(e)), rules_date=pl.lit(start))
+
+    # Epochs are independent and Polars releases the GIL while it works: run them side by side.
+    if len(epochs) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(epochs), os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(run, epochs))
+    else:
+        parts = [run(e) for e in epochs]
     result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
     reason_enum = pl.Enum(rs.reason_ids())
     keep = ["_sig", "tpp", "performance_density", *[c for c in OUTPUT_COLUMNS if c != "rules_date"], "rules_date"]

@@ -46,17 +46,9 @@ def _keys(p: Params) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
     return _CACHE[key]
 
 
-@rule(
-    "part738.country_chart",
-    cite="15 CFR 738.4; Supp. 1 to part 738; Supp. 1 to part 774",
-    stage="require",
-    source="eCFR 2026-07-23 snapshot (country chart and CCL), assumed unchanged since 2022-10-07",
-)
-def country_chart(f: Facts, p: Params) -> pl.Expr:
-    """The item's ECCN names a Country Chart column (NS, MT, NP, CB, RS, CC, FC …) marked X for the
-    destination: a licence is required (an ECCN paragraph the chart entry does not name is not caught)."""
+def _verdict(eccn: pl.Expr, f: Facts, p: Params) -> pl.Expr:
+    """True/False/unknown for one ECCN against the destination's row."""
     entire, para, listed, unread = _keys(p)
-    eccn = pl.col("ccl_eccn")
     base = eccn.str.slice(0, 5)
     k = pl.concat_str([base, pl.lit("|"), f.destination])
     sub = eccn.str.slice(6)  # paragraph below the ECCN: "f.1" of "3B001.f.1", "" when none
@@ -67,7 +59,7 @@ def country_chart(f: Facts, p: Params) -> pl.Expr:
     # Paragraph-specific controls and an ECCN given without its paragraph: cannot tell, so unknown.
     vague = (k.hash(seed=_SEED).is_in(listed) & (sub == "")) | k.hash(seed=_SEED).is_in(unread)
     hit = k.hash(seed=_SEED).is_in(entire) | para_hit
-    verdict = (
+    return (
         pl.when(f.destination == "US")
         .then(False)  # not an export
         .when(eccn.is_null() | f.destination.is_null())
@@ -78,4 +70,18 @@ def country_chart(f: Facts, p: Params) -> pl.Expr:
         .then(None)
         .otherwise(False)
     )
-    return pl.col("subject_to_ear") & verdict
+
+
+@rule(
+    "part738.country_chart",
+    cite="15 CFR 738.4; Supp. 1 to part 738; Supp. 1 to part 774",
+    stage="require",
+    source="eCFR 2026-07-23 snapshot (country chart and CCL), assumed unchanged since 2022-10-07",
+)
+def country_chart(f: Facts, p: Params) -> pl.Expr:
+    """The item's ECCN names a Country Chart column (NS, MT, NP, CB, RS, CC, FC …) marked X for the
+    destination: a licence is required (an ECCN paragraph the chart entry does not name is not caught).
+    An item also described by another ECCN (its base ECCN, e.g. 3A001 for a 3A001.z chip) is checked
+    against that entry's columns too."""
+    other = pl.when(f.base_eccn.is_null()).then(pl.lit(False)).otherwise(_verdict(f.base_eccn, f, p))
+    return pl.col("subject_to_ear") & (_verdict(pl.col("ccl_eccn"), f, p) | other)
