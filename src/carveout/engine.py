@@ -327,7 +327,8 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
     policy_rule = _chain([(r.id, col[r.id].fill_null(False)) for r in policies], "")  # the one that decided
     notices = [(r.id, col[r.id].fill_null(False)) for r in by_stage.get("notice", [])]
     notices += [(r.id, col[r.id].fill_null(False)) for r in unenforced]
-    missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]))]
+    # base_eccn is named by its own, clearer message below.
+    missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]) - {"base_eccn"})]
     missing += [pl.when(pl.col("subject_to_ear").is_null()).then(m) for m in jur_missing]
     missing.append(
         pl.when(pl.col("ccl_eccn").is_null() & _conflict(pl.col("eccn_declared"))).then(

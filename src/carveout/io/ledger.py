@@ -167,6 +167,9 @@ def atomic_write(frame: pl.DataFrame, out: str | os.PathLike) -> Path:
             frame.write_json(tmp)
         else:
             raise LedgerError(f"{dest}: unsupported output format {suffix!r} (.csv, .parquet, .xlsx, .json)")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; the result is an ordinary file
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
