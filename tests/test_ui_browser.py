@@ -218,3 +218,116 @@ def test_frontier_runs_as_a_background_job_and_plots_points(page, example_job):
     assert "veu_" in page.text_content("#fr-table")
     page.locator("#fr").scroll_into_view_if_needed()
     shot(page, "frontier")
+
+
+def _open_all_groups(page) -> None:
+    closed = page.locator("#check-form details:not([open]) > summary")
+    while closed.count():
+        closed.first.click()
+
+
+def test_check_form_offers_every_fact(page):
+    """Every fact the rules can read has an input (the form is built from the facts schema), facility ids are a
+    list to pick from, and a 3A090 check to a non-Chinese buyer can be settled from the form alone."""
+    from carveout.facts import SCHEMA
+    from carveout.scenarios.data import facilities
+    from carveout.service.routes_ui import NOT_ON_FORM
+
+    for fact in SCHEMA:
+        if fact not in NOT_ON_FORM:
+            assert page.locator(f"#check-form [name='{fact}']").count() == 1, f"no input for {fact}"
+    offered = page.locator("#facility_id option").all_text_contents()
+    assert set(facilities().get_column("facility_id")) <= set(offered)
+    _open_all_groups(page)
+    page.fill("#item_name", "H100 SXM")
+    page.select_option("#item_kind", "ic")
+    page.fill("#tpp", "15832")
+    page.fill("#die_area_mm2", "814")
+    page.fill("#interconnect_gb_s", "900")
+    page.select_option("#marketed_for_datacenter", "yes")
+    page.fill("#date", "2025-06-01")
+    page.fill("#destination", "my")  # lower case: the form upper-cases codes
+    page.select_option("#us_origin", "yes")
+    page.fill("#end_user_country", "MY")
+    page.fill("#end_user_hq_country", "US")
+    page.select_option("#end_user_listed", "no")
+    page.select_option("#end_use", "datacenter")
+    page.fill("#us_controlled_content_pct", "100")
+    page.click("#check")
+    page.wait_for_selector("#verdict")
+    missing = page.text_content("#missing") if page.locator("#missing").count() else ""
+    assert "end_user_hq_country" not in missing
+    assert page.get_attribute("#verdict", "data-verdict") in ("yes", "no"), missing
+    assert page.input_value("#end_user_hq_country") == "US"  # the form keeps what was entered
+
+
+def test_check_form_picks_a_facility(page):
+    page.select_option("#item_kind", "equipment")
+    page.fill("#eccn_declared", "3B001.c")
+    page.fill("#date", "2025-06-01")
+    page.fill("#destination", "CN")
+    page.select_option("#us_origin", "yes")
+    page.fill("#end_user_country", "CN")
+    page.select_option("#facility_id", "SKH-WUXI")
+    page.click("#check")
+    page.wait_for_selector("#verdict")
+    assert page.locator("#facility_id option:checked").text_content() == "SKH-WUXI"
+    facts = page.text_content("#decision-path")
+    assert "SKH-WUXI" in facts or page.get_attribute("#verdict", "data-verdict") == "needs_review"
+
+
+def test_screening_evidence_is_readable_text(page):
+    page.goto(f"{page.srv.url}/screen")
+    page.fill("#name", "Semiconductor Manufacturing International Corporation")
+    page.fill("#country", "CN")
+    page.click("#screen")
+    page.wait_for_selector("#screen-result, #screen-error")
+    if page.locator("#screen-error").count():
+        pytest.skip(page.text_content("#screen-error"))
+    cells = page.locator("#screen-matches td.features").all_text_contents()
+    assert cells, "no match rows"
+    for text in cells:
+        assert "{" not in text and "':" not in text, text  # no Python dict
+    assert any("semiconductor" in t.lower() for t in cells)
+
+
+def test_picking_a_shipped_scenario_shows_its_yaml(page, example_job):
+    pick_scenario(page, example_job, "flexibility_package")
+    text = page.input_value("#sc-text")
+    assert "name: flexibility_package" in text and "allied_fab_maintenance" in text
+    page.fill("#sc-text", text.replace("2027-01-01", "2027-02-01"))  # an edited copy runs as written
+    assert page.input_value("#sc-builtin") == ""
+
+
+def test_api_docs_work_offline(page):
+    """/docs renders Swagger UI from assets the server ships (the page fixture fails on any outside request)."""
+    page.goto(f"{page.srv.url}/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "carveout" in page.text_content(".swagger-ui .info .title")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    assert page.locator(".opblock-summary-path").count() >= 5
+
+
+def test_report_frontier_colours_match_the_legend(browser, tmp_path):
+    """The report's frontier points are drawn in the colour its legend gives each status."""
+    from carveout.report import DOMINATED, FRONTIER_COLOURS, ON_FRONTIER, write_report
+
+    led = pl.read_csv(EXAMPLE_LEDGER, infer_schema_length=0).head(400)
+    f = tmp_path / "l.csv"
+    led.write_csv(f)
+    from carveout.io.ledger import read_ledger
+
+    out = write_report(tmp_path / "r.html", read_ledger(str(f)).facts, ["flexibility_package"], screen=False)
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = ctx.new_page()
+    pg.goto(out.as_uri())
+    pg.wait_for_selector("#frontier svg .mark-symbol.role-mark path", timeout=30_000)
+    legend = dict(zip(pg.locator("#frontier svg .role-legend-label text").all_text_contents(),
+                      [p.get_attribute("fill") for p in pg.locator("#frontier svg .role-legend-symbol path").all()],
+                      strict=False))
+    assert legend == {ON_FRONTIER: FRONTIER_COLOURS[0], DOMINATED: FRONTIER_COLOURS[1]}
+    fills = {p.get_attribute("fill") for p in pg.locator("#frontier svg .mark-symbol.role-mark path").all()}
+    assert FRONTIER_COLOURS[0] in fills and fills <= set(FRONTIER_COLOURS)
+    box = pg.locator(".tbl").first
+    assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto"  # wide tables scroll in their box
+    ctx.close()

@@ -240,6 +240,39 @@ def verify_rules() -> None:
         raise typer.Exit(1)
 
 
+def _differs(reported: str | None, engine_eccn: str | None) -> bool:
+    """A published ECCN agrees when one is a prefix of the other (``3A090`` vs ``3A090.a``)."""
+    if not reported:
+        return False
+    rep, got = reported.strip(), (engine_eccn or "needs_review")
+    if rep.lower().startswith("not "):
+        return got.startswith(rep[4:].strip())
+    return not (got.startswith(rep) or rep.startswith(got))
+
+
+def _why_differs(r: dict, day: date) -> str:
+    """Why the engine's answer and a published classification differ, in the thresholds of ``day``."""
+    from carveout.rules.params import params_at
+
+    p = params_at(day)
+    tpp, pd_, dc = r.get("tpp"), r.get("performance_density"), r.get("marketed_for_datacenter")
+    facts = f"TPP {_num(tpp)}, PD {_num(pd_)}, datacenter {dc}"
+    if r["item_kind"] == "hbm" and p.hbm_mbd_min is not None:
+        tests = f"3A090.c needs memory bandwidth density > {p.hbm_mbd_min} GB/s/mm²"
+        facts = f"density {_num(r.get('memory_bandwidth_density_gb_s_mm2'))} GB/s/mm²"
+    elif p.pd_min_a2 is not None:
+        tests = (f".a: TPP ≥ {p.tpp_min_a:g}, or TPP ≥ {p.tpp_min_a2:g} and PD ≥ {p.pd_min_a2:g}; "
+                 f".b: TPP ≥ {p.tpp_min_b1:g} and PD ≥ {p.pd_min_b1:g}, or TPP ≥ {p.tpp_min_b2:g} and "
+                 f"PD ≥ {p.pd_min_b2:g} (.a.2/.b.2 only for datacenter parts or TPP ≥ {p.datacenter_tpp_floor:g})")
+    elif p.tpp_min_a is not None:
+        tests = f"TPP ≥ {p.tpp_min_a:g} and I/O ≥ {p.io_rate_min_a:g} GB/s (2022 text)"
+    else:
+        tests = "no advanced-computing control was in force"
+    return (f"{r['item_name']}: published {r['reported_classification']}, engine "
+            f"{r['eccn'] or 'needs_review'} — {facts}; the text in force requires {tests}. "
+            "The engine follows the regulation's text; see the catalogue's notes (data/chips.csv).")
+
+
 @app.command()
 def demo(
     out: Annotated[str, typer.Option("--out", help="folder for results and the report")] = "out",
@@ -248,15 +281,22 @@ def demo(
     summarise the policy scenarios and write the report."""
     cat = catalogue_data.chips()
     for day in (date.today(), date(2023, 1, 1)):
+        current = day == date.today()
         res = api.evaluate(cat, as_of=day, screen=False)
         t = Table(title=f"Embedded chip catalogue classified as of {day} (rules {res['rules_version'][0]})")
-        for c in ("item", "kind", "TPP", "PD", "datacenter", "ECCN", "reported"):
+        for c in ("item", "kind", "TPP", "PD", "datacenter", "ECCN", "published (current rules)"):
             t.add_column(c)
+        why = []
         for r in res.iter_rows(named=True):
+            reported = r.get("reported_classification") or ""
+            mark = " ≠" if current and _differs(reported, r["eccn"]) else ""
             t.add_row(r["item_name"], r["item_kind"], _num(r["tpp"]), _num(r["performance_density"]),
-                      str(r["marketed_for_datacenter"]), r["eccn"] or "needs_review",
-                      r.get("reported_classification") or "")
+                      str(r["marketed_for_datacenter"]), r["eccn"] or "needs_review", reported + mark)
+            if mark:
+                why.append(_why_differs(r, day))
         console.print(t)
+        for line in why:
+            console.print(f"  ≠ {line}")
     ledger_path = catalogue_data.example_ledger_path()
     led = read_ledger(ledger_path)
     result = evaluate_ledger(led)
@@ -269,6 +309,56 @@ def demo(
     console.print(scenarios.summary_table(led.facts))
     path = write_report(Path(out) / "report.html", led.facts)
     console.print(f"results: {Path(out) / 'ledger_results.parquet'}   report: {path}")
+
+
+@app.command()
+def report(
+    out: Annotated[str, typer.Option("--out", help="the HTML file to write")] = "out/report.html",
+    ledger: Annotated[str | None, typer.Option("--ledger", help="ledger (default: the embedded example)")] = None,
+    scenario: Annotated[list[str] | None, typer.Option(
+        "--scenario", help="scenario name or YAML file; repeat for several (default: every shipped one)")] = None,
+    candidates: Annotated[str | None, typer.Option(
+        "--candidates", help="frontier candidates YAML (default: the shipped VEU candidates)")] = None,
+    no_screen: Annotated[bool, typer.Option("--no-screen", help="do not screen end users")] = False,
+) -> None:
+    """Write the offline HTML report: verdict changes and exposure per scenario, and the exemption frontier."""
+    from carveout.report import write_report
+
+    source = ledger or str(catalogue_data.example_ledger_path())
+    try:
+        led = read_ledger(source)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if Path(out).suffix.lower() not in (".html", ".htm"):
+        err.print(f"[red]--out {out}: the report is an HTML file (.html)[/red]")
+        raise typer.Exit(2)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path = write_report(out, led.facts, scenario or None, candidates=candidates, screen=not no_screen)
+    except Exception as exc:  # a scenario that does not load: say which, without a traceback
+        from carveout.scenarios.model import ScenarioError
+
+        if not isinstance(exc, ScenarioError | FileNotFoundError):
+            raise
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"report: {path} ({led.facts.height:,} ledger rows; "
+                  f"{len(scenario) if scenario else 'all shipped'} scenario(s))")
+
+
+@app.command()
+def facilities() -> None:
+    """The fabs and sites in the shipped data: the values ``facility_id`` takes (e.g. for VEU sites)."""
+    from carveout.scenarios.data import facilities as load
+
+    t = Table("facility_id", "company", "city", "product", "capacity (wafers/month)", "VEU history",
+              title="Facilities (data/facilities.csv; sources per row there)")
+    for r in load().iter_rows(named=True):
+        cap = r["capacity_wafers_per_month"]
+        t.add_row(r["facility_id"], r["company"], r["site_city"], (r["product"] or "")[:60],
+                  "" if cap is None else f"{cap:,.0f}", (r["veu_status_history"] or "")[:80])
+    console.print(t)
 
 
 def _mount() -> None:
@@ -290,11 +380,6 @@ def _mount() -> None:
             app.registered_commands.append(cmd)
         for grp in service_cli.app.registered_groups:
             app.registered_groups.append(grp)
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from carveout.report import report_command
-        app.command("report")(report_command)
     except (ImportError, AttributeError):
         pass
 

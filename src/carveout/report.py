@@ -20,6 +20,8 @@ from carveout.scenarios.diff import diff
 from carveout.scenarios.exposure import exposure
 from carveout.scenarios.summary import SHIPPED
 
+ON_FRONTIER, DOMINATED = "on the Pareto frontier", "dominated"
+FRONTIER_COLOURS = ["#d62728", "#9e9e9e"]  # red frontier over grey: readable in print and for most colour-blind readers
 _REMOTE_SCRIPT = re.compile(r"<script[^>]+src\s*=\s*[\"']https?://", re.I)
 
 
@@ -52,7 +54,9 @@ def _table(frame: pl.DataFrame, columns: list[str], money: tuple[str, ...] = ())
                 text = "" if v is None else str(v)
             cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # Wide tables scroll inside their own box instead of stretching the page.
+    return f'<div class="tbl"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
 
 
 def _chart(spec: alt.Chart, div: str) -> str:
@@ -116,14 +120,21 @@ def write_report(path: str | Path, ledger: pl.DataFrame, scenarios: list[str] | 
     if cand.exists():
         fr = frontier(ledger, frontier_scenario or "veu_revoked_no_replacement", cand, screen=screen,
                       executor=executor)
-        pts = fr.points.with_columns(label=pl.col("exemptions").list.join(" + "))
+        pts = fr.points.with_columns(
+            label=pl.col("exemptions").list.join(" + "),
+            # Named categories with a fixed colour each, drawn frontier-last so its points are on top: the
+            # legend and the marks cannot disagree.
+            status=pl.when(pl.col("on_frontier")).then(pl.lit(ON_FRONTIER)).otherwise(pl.lit(DOMINATED)),
+        ).sort("on_frontier")
         chart = alt.Chart(alt.Data(values=pts.select("label", "n_exemptions", "security_kept_usd",
-                                                      "relief_usd", "on_frontier").to_dicts())).mark_circle(
-            size=70).encode(
+                                                      "relief_usd", "status").to_dicts())).mark_circle(
+            size=80, opacity=1).encode(
             x=alt.X("relief_usd:Q", title="economic relief for allied firms (USD)"),
             y=alt.Y("security_kept_usd:Q", title="security kept (USD still blocked to Macau/D:5)"),
-            color=alt.Color("on_frontier:N", title="Pareto frontier"),
-            tooltip=["label:N", "n_exemptions:Q", alt.Tooltip("security_kept_usd:Q", format=",.0f"),
+            color=alt.Color("status:N", title="combination",
+                            scale=alt.Scale(domain=[ON_FRONTIER, DOMINATED], range=FRONTIER_COLOURS)),
+            order=alt.Order("status:N", sort="ascending"),
+            tooltip=["label:N", "status:N", "n_exemptions:Q", alt.Tooltip("security_kept_usd:Q", format=",.0f"),
                      alt.Tooltip("relief_usd:Q", format=",.0f")],
         ).properties(width=620, height=380, title=f"Exemption frontier over {fr.scenario} ({fr.as_of})")
         charts.append(_chart(chart, "frontier"))
@@ -141,7 +152,8 @@ def write_report(path: str | Path, ledger: pl.DataFrame, scenarios: list[str] | 
 <html lang="en"><head><meta charset="utf-8"><title>carveout scenario report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;
-text-align:left}}th{{background:#f3f3f3}}h2{{border-bottom:1px solid #ddd;margin-top:2em}}</style>
+text-align:left;vertical-align:top;max-width:32em;overflow-wrap:break-word}}th{{background:#f3f3f3}}
+.tbl{{overflow-x:auto;max-width:100%}}h2{{border-bottom:1px solid #ddd;margin-top:2em}}</style>
 <script>{_js_bundle()}</script></head><body>
 <h1>Policy scenarios: exposure and the exemption frontier</h1>
 <p>Generated {date.today()} by carveout. Ledger: {ledger.height:,} rows. Values are the ledger's USD; shares

@@ -116,9 +116,13 @@ def diff(
 
 @app.command()
 def frontier(
-    scenario: str = typer.Argument(..., help="scenario name or YAML path"),
-    candidates: Path = typer.Option(..., "--candidates", "-c", help="candidate exemptions (YAML)"),
-    ledger: Path = typer.Option(..., "--ledger", "-l"),
+    scenario: str = typer.Argument("veu_revoked_no_replacement", help="scenario name or YAML path"),
+    candidates: Path | None = typer.Option(
+        None, "--candidates", "-c",
+        help="candidate exemptions (YAML: a list under `candidates:`, each a scenario fragment with an id and "
+             "label). Default: the shipped VEU candidates, carveout/data/scenarios/candidates/veu_exemptions.yaml"),
+    ledger: Path | None = typer.Option(None, "--ledger", "-l",
+                                       help="ledger (default: the embedded synthetic example ledger)"),
     executor: str = typer.Option("local", "--executor", help="local | dask | serial"),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)"),
     workers: int | None = typer.Option(None, "--workers"),
@@ -126,8 +130,18 @@ def frontier(
     out: Path | None = typer.Option(None, "--out", "-o", help="write all scored combinations (.parquet/.csv)"),
     no_screen: bool = typer.Option(False, "--no-screen"),
 ) -> None:
-    """Pareto set of exemption combinations: security kept vs relief for allied firms."""
+    """Pareto set of exemption combinations: security kept vs relief for allied firms.
+
+    Every combination of the candidate exemptions is applied on top of SCENARIO and scored on the ledger.
+    """
     from carveout.scenarios.frontier import frontier as run
+    from carveout.scenarios.model import builtin_dir
+
+    candidates = candidates or builtin_dir() / "candidates" / "veu_exemptions.yaml"
+    if ledger is None:
+        from carveout.catalogue_data import example_ledger_path
+
+        ledger = example_ledger_path()
 
     if executor == "dask" and not scheduler:
         console.print("[red]--executor dask needs --scheduler ADDRESS[/red]")

@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=_version(),
         summary="U.S. semiconductor export controls as code: classify, check, screen, simulate, audit.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below from packaged assets: no CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -135,7 +135,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_api.router)
     app.include_router(routes_ui.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    _offline_docs(app)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) with its JavaScript and CSS from the ``fastapi-offline`` package, so the API
+    reference works without internet access. (ReDoc is left out: its bundle fetches a logo from a CDN.)"""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png")
+
 
 
 def _version() -> str:

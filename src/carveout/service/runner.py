@@ -61,11 +61,8 @@ _TOP = ("date", "exporter", "exporter_hq_country", "ship_from", "transaction_typ
         "facility_id", "value_usd", "quantity", "is_informed", "red_flag", "us_person_support", "licence_on_file")
 
 
-def transaction_from_facts(facts: dict[str, Any]) -> Transaction | None:
-    """The Transaction whose ``facts()`` are these facts, or None when they cannot be expressed as one."""
-    known = set(_ITEM) | set(_ORIGIN) | set(_END_USER) | set(_TOP)
-    if any(k not in known for k, v in facts.items() if v is not None):
-        return None  # e.g. a ledger that gives performance_density directly
+def transaction_document(facts: dict[str, Any]) -> dict[str, Any]:
+    """The nested Transaction document (as the API takes it) for flat facts; not yet validated."""
     item = {v: facts.get(k) for k, v in _ITEM.items() if facts.get(k) is not None}
     if isinstance(item.get("kind"), str):
         item["kind"] = item["kind"].strip().lower()
@@ -81,8 +78,16 @@ def transaction_from_facts(facts: dict[str, Any]) -> Transaction | None:
     for k in ("country", "headquarters_country"):
         if isinstance(data["end_user"].get(k), str):
             data["end_user"][k] = data["end_user"][k].upper()
+    return data
+
+
+def transaction_from_facts(facts: dict[str, Any]) -> Transaction | None:
+    """The Transaction whose ``facts()`` are these facts, or None when they cannot be expressed as one."""
+    known = set(_ITEM) | set(_ORIGIN) | set(_END_USER) | set(_TOP)
+    if any(k not in known for k, v in facts.items() if v is not None):
+        return None  # e.g. a ledger that gives performance_density directly
     try:
-        return Transaction.model_validate(data)
+        return Transaction.model_validate(transaction_document(facts))
     except ValueError:
         return None
 

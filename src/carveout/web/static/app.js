@@ -100,6 +100,16 @@
   function scenariosPage() {
     const form = $("scenario-form");
     if (!form) return;
+    // A shipped scenario's YAML is shown when it is picked; once edited, the edited text is what runs.
+    const shipped = JSON.parse(($("sc-yaml") || {}).textContent || "{}");
+    $("sc-builtin").addEventListener("change", () => {
+      const name = $("sc-builtin").value;
+      if (name && shipped[name] !== undefined) $("sc-text").value = shipped[name];
+    });
+    $("sc-text").addEventListener("input", () => {
+      const name = $("sc-builtin").value;
+      if (name && $("sc-text").value !== shipped[name]) $("sc-builtin").value = "";
+    });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       $("sc-error").hidden = true;
