@@ -76,7 +76,12 @@ def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.Ru
     day = as_of or t.date or date.today()
     facts = {**t.facts(), "date": t.date or day}
     frame = apply_profile(frame_of([facts]), profile)
-    row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
+    if ruleset is not None and ruleset.jurisdiction != "US":  # another law: its rules only (jurisdictions.py)
+        from carveout.jurisdictions import evaluate_in
+
+        row = evaluate_in(frame, ruleset.jurisdiction, as_of, ruleset).row(0, named=True)
+    else:
+        row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
     return Determination(
         license_required=row["license_required"],
         eccn=row["eccn"],

@@ -125,6 +125,7 @@ def check(
     as_of: AsOf = None,
     format: Annotated[str, typer.Option("--format", help="table | json | explain")] = "table",
     profile: ProfileOpt = None,
+    jurisdiction: Annotated[str, typer.Option("--jurisdiction", help="US (EAR), CN (PRC) or US,CN")] = "US",
 ) -> None:
     """Does this shipment need a licence, and why?"""
     data = _load(txn)
@@ -132,6 +133,10 @@ def check(
         t = Transaction.model_validate(data)
     except ValidationError as exc:
         _invalid(txn, exc)
+    if jurisdiction.strip().upper() != "US":  # PRC law, or several laws at once
+        from carveout.jurisdictions_cli import print_check
+
+        raise typer.Exit(print_check(t, jurisdiction, _date(as_of), format, console, err))
     d = api.check(t, as_of=_date(as_of), profile=_profile(profile))
     if format == "json":
         console.print_json(d.model_dump_json())
