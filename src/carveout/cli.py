@@ -297,6 +297,7 @@ def _mount() -> None:
             app.registered_groups.append(grp)
     except (ImportError, AttributeError):
         pass
+    app.command("shock")(__import__("carveout.shock.cli", fromlist=["x"]).shock_command)
     try:
         from carveout.report import report_command
         app.command("report")(report_command)

@@ -1,0 +1,89 @@
+"""``carveout shock SCENARIO``: capacity lost, supply share lost and the price range, by year."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _range(text: str, what: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in text.split(":"))
+    except ValueError:
+        err.print(f"[red]{what}: {text!r} is not LOW:HIGH[/red]")
+        raise typer.Exit(2) from None
+    return lo, hi
+
+
+def _pct(lo: float | None, mid: float | None, hi: float | None, digits: int = 1) -> str:
+    if mid is None:
+        return "—"
+    return f"{100 * mid:.{digits}f}% ({100 * lo:.{digits}f}–{100 * hi:.{digits}f})"
+
+
+def shock_command(
+    scenario: Annotated[str, typer.Argument(help="shock scenario in the parameters (e.g. veu_revoked_no_replacement)")],
+    years: Annotated[str, typer.Option("--years", help="FIRST:LAST year")] = "2026:2030",
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    params: Annotated[Path | None, typer.Option("--params", help="your copy of shock/params.yaml")] = None,
+    elasticity: Annotated[str | None, typer.Option(
+        "--elasticity", help="your own price elasticity of demand as LOW:HIGH (e.g. -0.6:-0.25), both markets")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write every draw to this Parquet file")] = None,
+) -> None:
+    """Supply shock from a scenario: capacity lost per fab, share of global DRAM/NAND bit supply lost and
+    the price effect (median and 5–95 % range over the draws)."""
+    from carveout.shock.model import load_params, simulate
+
+    y0, y1 = (int(x) for x in _range(years, "--years"))
+    p = load_params(params)
+    overrides = {}
+    if elasticity:
+        e1, e2 = sorted(abs(x) for x in _range(elasticity, "--elasticity"))
+        if e1 <= 0:
+            err.print("[red]--elasticity must be non-zero[/red]")
+            raise typer.Exit(2)
+        for m in p["markets"]:
+            overrides[f"markets.{m}.price_flexibility"] = {"low": 1 / e2, "high": 1 / e1, "estimate": True,
+                                                           "source": f"user elasticity {elasticity}"}
+    try:
+        r = simulate(scenario, (y0, y1), draws, seed, p, overrides)
+    except (KeyError, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"[bold]{r.scenario}[/bold]: {r.description}")
+    if r.policy_scenario:
+        console.print(f"policy scenario: {r.policy_scenario}; {r.draws:,} draws, years {y0}-{y1}")
+    if r.fabs.height:
+        t = Table(title="capacity lost per fab: median (5–95 %)")
+        for c in ("fab", "year", "wafer capacity lost (wpm)", "bit output lost vs. upgraded fab"):
+            t.add_column(c)
+        for row in r.fabs.iter_rows(named=True):
+            wpm = ("not found" if row["capacity_lost_wpm_median"] is None else
+                   f"{row['capacity_lost_wpm_median']:,.0f} ({row['capacity_lost_wpm_p5']:,.0f}–"
+                   f"{row['capacity_lost_wpm_p95']:,.0f})")
+            t.add_row(row["fab"], str(row["year"]), wpm, _pct(row["bit_output_lost_p5"], row["bit_output_lost_median"],
+                                                              row["bit_output_lost_p95"]))
+        console.print(t)
+    t = Table(title="global supply share lost and price effect: median (5–95 %)")
+    for c in ("market", "year", "supply share lost", "price effect"):
+        t.add_column(c)
+    for row in r.markets.iter_rows(named=True):
+        t.add_row(row["market"], str(row["year"]), _pct(row["share_lost_p5"], row["share_lost_median"],
+                                                        row["share_lost_p95"], 2),
+                  _pct(row["price_effect_p5"], row["price_effect_median"], row["price_effect_p95"], 1))
+    console.print(t)
+    n_est = int(r.assumptions["estimate"].sum())
+    console.print(f"{n_est} of {r.assumptions.height} inputs are estimates (drawn over their ranges); no econometric "
+                  "DRAM/NAND elasticity was found, the price flexibility is calibrated on historic shocks "
+                  "(docs/shock-model.md).")
+    if out:
+        console.print(f"draws: {r.write_draws(out)}")
+    console.print(r.headline())
