@@ -79,3 +79,19 @@ def test_cli_prints_the_table_and_writes_draws(tmp_path):
     assert "supply share lost" in res.output and "price" in res.output
     d = pl.read_parquet(out)
     assert d.height == 500 * 3 * 2 and {"draw", "year", "market", "share_lost", "price_effect"} <= set(d.columns)
+
+
+def test_sweep_on_a_dask_local_cluster_matches_serial():
+    distributed = pytest.importorskip("distributed")
+    from carveout.shock.sweep import Job, sweep
+
+    wide = {"fabs.SKH-WUXI.attrition_per_year": {"low": 0.0, "high": 0.3, "estimate": True}}
+    jobs = [Job("veu_revoked_no_replacement", draws=500, seed=1), Job("prc_materials_cutoff", draws=500, seed=1),
+            Job("veu_revoked_no_replacement", "wide attrition", wide, draws=500)]
+    serial = sweep(jobs)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        remote = sweep(jobs, "dask", client)
+    key = ["label", "market", "year"]
+    assert serial.sort(key).equals(remote.sort(key))
+    assert set(remote["label"]) == {"veu_revoked_no_replacement", "prc_materials_cutoff", "wide attrition"}

@@ -37,9 +37,13 @@ def shock_command(
     elasticity: Annotated[str | None, typer.Option(
         "--elasticity", help="your own price elasticity of demand as LOW:HIGH (e.g. -0.6:-0.25), both markets")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write every draw to this Parquet file")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="sweeps (several scenarios): serial | local | dask")
+                        ] = "serial",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address")] = None,
 ) -> None:
     """Supply shock from a scenario: capacity lost per fab, share of global DRAM/NAND bit supply lost and
-    the price effect (median and 5–95 % range over the draws)."""
+    the price effect (median and 5–95 % range over the draws). Several scenarios (comma-separated, or
+    ``all``) run as a sweep, optionally on a Dask cluster."""
     from carveout.shock.model import load_params, simulate
 
     y0, y1 = (int(x) for x in _range(years, "--years"))
@@ -53,6 +57,10 @@ def shock_command(
         for m in p["markets"]:
             overrides[f"markets.{m}.price_flexibility"] = {"low": 1 / e2, "high": 1 / e1, "estimate": True,
                                                            "source": f"user elasticity {elasticity}"}
+    names = list(p["scenarios"]) if scenario == "all" else [x.strip() for x in scenario.split(",") if x.strip()]
+    if len(names) > 1:
+        _sweep(names, (y0, y1), draws, seed, p, overrides, executor, scheduler)
+        return
     try:
         r = simulate(scenario, (y0, y1), draws, seed, p, overrides)
     except (KeyError, ValueError) as exc:
@@ -87,3 +95,22 @@ def shock_command(
     if out:
         console.print(f"draws: {r.write_draws(out)}")
     console.print(r.headline())
+
+
+def _sweep(names: list[str], years: tuple[int, int], draws: int, seed: int, params: dict, overrides: dict,
+           executor: str, scheduler: str | None) -> None:
+    from carveout.shock.sweep import Job, sweep
+
+    unknown = [n for n in names if n not in params["scenarios"]]
+    if unknown:
+        err.print(f"[red]unknown shock scenario(s): {', '.join(unknown)}[/red]")
+        raise typer.Exit(2)
+    res = sweep([Job(n, n, overrides, years, draws, seed, params) for n in names], executor, scheduler)
+    t = Table(title=f"shock sweep ({executor}): price effect, median (5–95 %)")
+    for c in ("scenario", "market", *map(str, range(years[0], years[1] + 1))):
+        t.add_column(c)
+    for (sc, m), grp in res.group_by(["scenario", "market"], maintain_order=True):
+        g = grp.sort("year")
+        t.add_row(str(sc), str(m), *[_pct(r["price_effect_p5"], r["price_effect_median"], r["price_effect_p95"], 0)
+                                     for r in g.iter_rows(named=True)])
+    console.print(t)

@@ -124,6 +124,63 @@ class ShockResult:
         return path
 
 
+def needed(params: dict, sc: dict) -> list[str]:
+    """The inputs a scenario reads, in draw order."""
+    names: list[str] = []
+    for f in sc.get("fabs", []):
+        names += [f"fabs.{f}.{k}" for k in ("global_bit_share", "upgrade_bit_growth", "attrition_per_year",
+                                             "capacity_wpm")]
+    for mat in sc.get("materials", []):
+        names += [f"materials.{mat}.{k}" for k in ("china_import_share", "criticality", "buffer_years",
+                                                   "substitution_per_year")]
+        names += [f"korean_share.{m}" for m in params["markets"] if f"korean_share.{m}" not in names]
+    names.append("offset_per_year")
+    for m in params["markets"]:
+        names += [f"markets.{m}.supply_growth", f"markets.{m}.price_flexibility"]
+    return names
+
+
+def draw(ins: dict[str, Dist], names: list[str], draws: int, seed: int) -> dict[str, np.ndarray]:
+    """One vector of ``draws`` values per input (independent draws; see docs for the correlation caveat)."""
+    rng = np.random.default_rng(seed)
+    return {n: ins[n].draw(rng, draws) for n in names}
+
+
+def compute(params: dict, sc: dict, x: dict[str, np.ndarray], yr: np.ndarray) -> dict[str, Any]:
+    """The equations of the module docstring on arrays of shape (draws, years)."""
+    k = np.clip(yr - int(sc.get("start_year", yr[0])) + 1, 0, None).astype(float)  # (K,)
+    n = len(next(iter(x.values())))
+
+    def v(name: str) -> np.ndarray:
+        return x[name][:, None]  # (N, 1) broadcasts against years
+
+    markets = list(params["markets"])
+    lost = {m: np.zeros((n, yr.size)) for m in markets}
+    fabs = []
+    for f in sc.get("fabs", []):
+        m = params["fabs"][f]["market"]
+        s, u, a = v(f"fabs.{f}.global_bit_share"), v(f"fabs.{f}.upgrade_bit_growth"), v(f"fabs.{f}.attrition_per_year")
+        cf = (1.0 + u) ** k
+        keep = (1.0 - a) ** k if sc.get("attrition") else np.ones_like(cf)
+        act = (np.ones_like(cf) if sc.get("upgrades_blocked") else cf) * keep
+        lost[m] += s * (cf - act)
+        fabs.append((f, m, 1.0 - act / cf, v(f"fabs.{f}.capacity_wpm") * (1.0 - keep)))
+    for mat in sc.get("materials", []):
+        c, xx = v(f"materials.{mat}.china_import_share"), v(f"materials.{mat}.criticality")
+        b, r = v(f"materials.{mat}.buffer_years"), v(f"materials.{mat}.substitution_per_year")
+        path = np.where(k >= 1, np.where(k == 1, 1.0 - b, 1.0) * (1.0 - r) ** np.maximum(k - 1, 0), 0.0)
+        for m in markets:
+            lost[m] += v(f"korean_share.{m}") * c * xx * path
+    o = v("offset_per_year")
+    out: dict[str, Any] = {"fabs": fabs, "share": {}, "price": {}}
+    for m in markets:
+        g, phi = v(f"markets.{m}.supply_growth"), v(f"markets.{m}.price_flexibility")
+        share = np.clip(lost[m] / (1.0 + g) ** k * (1.0 - o) ** np.maximum(k - 1, 0), 0.0, 0.99)
+        out["share"][m] = share
+        out["price"][m] = (1.0 - share) ** (-phi) - 1.0
+    return out
+
+
 def simulate(scenario: str, years: tuple[int, int] = (2026, 2030), draws: int = 10_000, seed: int = 0,
              params: dict | None = None, overrides: dict[str, Any] | None = None) -> ShockResult:
     """Run ``draws`` Monte Carlo draws of the scenario over ``years`` (inclusive).
@@ -137,57 +194,27 @@ def simulate(scenario: str, years: tuple[int, int] = (2026, 2030), draws: int = 
         raise ValueError("draws must be >= 1 and the year range non-empty")
     sc = params["scenarios"][scenario]
     ins = inputs(params)
-    for k, v in (overrides or {}).items():
-        if k not in ins:
-            raise KeyError(f"unknown input {k!r}")
-        ins[k] = Dist.of(k, v)
-    rng = np.random.default_rng(seed)
+    for key, val in (overrides or {}).items():
+        if key not in ins:
+            raise KeyError(f"unknown input {key!r}")
+        ins[key] = Dist.of(key, val)
+    names = needed(params, sc)
     yr = np.arange(years[0], years[1] + 1)
-    k = np.clip(yr - int(sc.get("start_year", years[0])) + 1, 0, None).astype(float)  # (K,)
-    used: dict[str, Dist] = {}
-
-    def d(name: str) -> np.ndarray:
-        used[name] = ins[name]
-        return ins[name].draw(rng, draws)[:, None]  # (N, 1) broadcasts against years
-
-    markets = list(params["markets"])
-    lost = {m: np.zeros((draws, yr.size)) for m in markets}
-    fab_rows = []
-    for f in sc.get("fabs", []):
-        m = params["fabs"][f]["market"]
-        s, u, a = d(f"fabs.{f}.global_bit_share"), d(f"fabs.{f}.upgrade_bit_growth"), d(f"fabs.{f}.attrition_per_year")
-        cap = d(f"fabs.{f}.capacity_wpm")
-        cf = (1.0 + u) ** k
-        keep = (1.0 - a) ** k if sc.get("attrition") else np.ones_like(cf)
-        act = (np.ones_like(cf) if sc.get("upgrades_blocked") else cf) * keep
-        lost[m] += s * (cf - act)
-        fab_rows.append((f, m, 1.0 - act / cf, cap * (1.0 - keep)))
-    for mat in sc.get("materials", []):
-        c, x = d(f"materials.{mat}.china_import_share"), d(f"materials.{mat}.criticality")
-        b, r = d(f"materials.{mat}.buffer_years"), d(f"materials.{mat}.substitution_per_year")
-        first = np.where(k == 1, 1.0 - b, 1.0)
-        path = np.where(k >= 1, first * (1.0 - r) ** np.maximum(k - 1, 0), 0.0)
-        for m in markets:
-            lost[m] += d(f"korean_share.{m}") * c * x * path
-    o = d("offset_per_year")
-    mk_frames, summaries = [], []
-    for m in markets:
-        g, phi = d(f"markets.{m}.supply_growth"), d(f"markets.{m}.price_flexibility")
-        share = np.clip(lost[m] / (1.0 + g) ** k * (1.0 - o) ** np.maximum(k - 1, 0), 0.0, 0.99)
-        price = (1.0 - share) ** (-phi) - 1.0
-        mk_frames.append(_long(m, yr, share_lost=share, price_effect=price))
-        summaries.append(_summary({"market": m}, yr, share_lost=share, price_effect=price))
-    fab_frames = [_long(f, yr, key="fab", bit_output_lost=bl, capacity_lost_wpm=cl) for f, _, bl, cl in fab_rows]
+    res = compute(params, sc, draw(ins, names, draws, seed), yr)
+    mk_frames = [_long(m, yr, share_lost=res["share"][m], price_effect=res["price"][m]) for m in params["markets"]]
+    summaries = [_summary({"market": m}, yr, share_lost=res["share"][m], price_effect=res["price"][m])
+                 for m in params["markets"]]
+    fab_frames = [_long(f, yr, key="fab", bit_output_lost=bl, capacity_lost_wpm=cl) for f, _, bl, cl in res["fabs"]]
     fab_sum = [_summary({"fab": f, "market": m}, yr, bit_output_lost=bl, capacity_lost_wpm=cl)
-               for f, m, bl, cl in fab_rows]
+               for f, m, bl, cl in res["fabs"]]
     empty_fab = pl.DataFrame(schema={"fab": pl.String, "market": pl.String, "year": pl.Int64})
     return ShockResult(
         scenario=scenario, description=" ".join(str(sc.get("description", "")).split()),
         policy_scenario=sc.get("policy_scenario"), years=yr.tolist(), draws=draws,
         markets=pl.concat(summaries), fabs=pl.concat(fab_sum) if fab_sum else empty_fab,
         market_draws=pl.concat(mk_frames), fab_draws=pl.concat(fab_frames) if fab_frames else empty_fab,
-        assumptions=pl.DataFrame([{"input": n, "low": v.low, "mode": v.mode, "high": v.high, "estimate": v.estimate,
-                                   "source": v.source} for n, v in used.items()],
+        assumptions=pl.DataFrame([{"input": n, "low": ins[n].low, "mode": ins[n].mode, "high": ins[n].high,
+                                   "estimate": ins[n].estimate, "source": ins[n].source} for n in names],
                                  schema={"input": pl.String, "low": pl.Float64, "mode": pl.Float64,
                                          "high": pl.Float64, "estimate": pl.Boolean, "source": pl.String}),
     )
