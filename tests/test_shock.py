@@ -95,3 +95,33 @@ def test_sweep_on_a_dask_local_cluster_matches_serial():
     key = ["label", "market", "year"]
     assert serial.sort(key).equals(remote.sort(key))
     assert set(remote["label"]) == {"veu_revoked_no_replacement", "prc_materials_cutoff", "wide attrition"}
+
+
+def test_channels_come_from_the_policy_scenario_rules():
+    from datetime import date
+
+    from carveout.shock.channels import channels, derive, simulate_policy
+
+    fabs = ["SKH-WUXI", "SAMSUNG-XIAN"]
+    no_rep = channels("veu_revoked_no_replacement", fabs, date(2026, 1, 1))
+    base = channels("baseline", fabs, date(2026, 1, 1))
+    m = dict(zip(zip(no_rep["facility_id"], no_rep["probe"], strict=True), no_rep["license_required"], strict=True))
+    b = dict(zip(zip(base["facility_id"], base["probe"], strict=True), base["license_required"], strict=True))
+    assert m[("SKH-WUXI", "maintenance")] == "yes" and b[("SKH-WUXI", "maintenance")] == "no"
+    assert derive({"fabs": fabs}, no_rep)["attrition"] is True
+    assert derive({"fabs": fabs, "attrition": True}, base)["attrition"] is False
+    r = simulate_policy("veu_revoked_no_replacement", (2026, 2027), 300)
+    assert r.channels is not None and (r.fabs["capacity_lost_wpm_median"].drop_nulls() > 0).all()
+
+
+def test_materials_cutoff_needs_a_prc_licence_to_deny():
+    from datetime import date
+
+    from carveout.shock.channels import prc_licences
+
+    before = prc_licences("baseline", ["dysprosium", "holmium"], date(2025, 1, 1))
+    assert before["license_required"].to_list() == ["no", "no"]  # before 2025 No. 18 / No. 57
+    after = prc_licences("baseline", ["dysprosium", "holmium"], date(2027, 1, 1))
+    assert after["license_required"].to_list() == ["yes", "yes"]
+    ext = prc_licences("prc_suspension_extended", ["holmium"], date(2027, 1, 1))
+    assert ext["license_required"].to_list() == ["no"]  # No. 57 stays suspended in that scenario

@@ -44,7 +44,8 @@ def shock_command(
     """Supply shock from a scenario: capacity lost per fab, share of global DRAM/NAND bit supply lost and
     the price effect (median and 5–95 % range over the draws). Several scenarios (comma-separated, or
     ``all``) run as a sweep, optionally on a Dask cluster."""
-    from carveout.shock.model import load_params, simulate
+    from carveout.shock.channels import simulate_policy
+    from carveout.shock.model import load_params
 
     y0, y1 = (int(x) for x in _range(years, "--years"))
     p = load_params(params)
@@ -62,13 +63,21 @@ def shock_command(
         _sweep(names, (y0, y1), draws, seed, p, overrides, executor, scheduler)
         return
     try:
-        r = simulate(scenario, (y0, y1), draws, seed, p, overrides)
+        r = simulate_policy(scenario, (y0, y1), draws, seed, p, overrides)
     except (KeyError, ValueError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     console.print(f"[bold]{r.scenario}[/bold]: {r.description}")
     if r.policy_scenario:
         console.print(f"policy scenario: {r.policy_scenario}; {r.draws:,} draws, years {y0}-{y1}")
+    if r.channels is not None and r.channels.height:
+        t = Table(title=f"rules under {r.policy_scenario} for the shipments the shock depends on (carveout engine)")
+        for c in ("fab / input", "probe", "licence required", "authorized by", "review policy"):
+            t.add_column(c)
+        for row in r.channels.iter_rows(named=True):
+            t.add_row(row["facility_id"], row["probe"], row["license_required"], row["authorization"] or "",
+                      row["review_policy"] or "")
+        console.print(t)
     if r.fabs.height:
         t = Table(title="capacity lost per fab: median (5–95 %)")
         for c in ("fab", "year", "wafer capacity lost (wpm)", "bit output lost vs. upgraded fab"):

@@ -87,7 +87,7 @@ def inputs(params: dict) -> dict[str, Dist]:
                 out[f"fabs.{f}.{k}"] = Dist.of(f"fabs.{f}.{k}", v)
     for mat, spec in params.get("materials", {}).items():
         for k, v in spec.items():
-            if k != "description":
+            if k not in ("description", "probe_materials"):
                 out[f"materials.{mat}.{k}"] = Dist.of(f"materials.{mat}.{k}", v)
     for m, v in params.get("korean_share", {}).items():
         out[f"korean_share.{m}"] = Dist.of(f"korean_share.{m}", v)
@@ -106,6 +106,7 @@ class ShockResult:
     market_draws: pl.DataFrame = field(repr=False)  # every draw: draw, year, market, share lost, price effect
     fab_draws: pl.DataFrame = field(repr=False)
     assumptions: pl.DataFrame = field(repr=False)  # every input used, with range and source/estimate mark
+    channels: pl.DataFrame | None = field(default=None, repr=False)  # probe verdicts (shock.channels)
 
     def headline(self) -> str:
         """One line: the largest median price effect and its 5-95 % range."""
