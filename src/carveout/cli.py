@@ -274,6 +274,11 @@ def demo(
     console.print(scenarios.summary_table(led.facts))
     path = write_report(Path(out) / "report.html", led.facts)
     console.print(f"results: {Path(out) / 'ledger_results.parquet'}   report: {path}")
+    from carveout.shock.channels import simulate_policy  # the supply shock, last line (docs/shock-model.md)
+
+    shock = simulate_policy("veu_revoked_no_replacement")
+    shock.write_draws(Path(out) / "shock_veu_revoked_no_replacement.parquet")
+    console.print(shock.headline())
 
 
 def _mount() -> None:
