@@ -114,3 +114,25 @@ def test_cli_check_jurisdiction(tmp_path):
     assert out["jurisdictions"]["CN"]["review_policy"] == "in principle not permitted"
     bad = CliRunner().invoke(app, ["check", str(f), "--jurisdiction", "XX"])
     assert bad.exit_code == 2
+
+
+def test_us_side_scenario_suspends_the_affiliates_rule_again():
+    from carveout.scenarios.diff import as_compiled
+
+    txn = {"date": "2026-11-10", "ship_from": "US", "destination": "SG", "origin": {"us_origin": True},
+           "item": {"kind": "ic", "base_eccn": "3A991.p", "tpp": 10, "die_area_mm2": 100},
+           "end_user": {"name": "Subsidiary Pte", "country": "SG", "listed": False, "affiliate_of_listed": True,
+                        "headquarters_country": "SG"}, "end_use": "civil_other"}
+    base = [r.rule for r in api.check(txn).reasons]
+    again = [r.rule for r in api.check(txn, ruleset=as_compiled("us_affiliates_suspended_again").ruleset).reasons]
+    assert "part744.11.affiliates.2026" in base
+    assert "part744.11.affiliates.2026" not in again
+
+
+def test_rules_command_lists_one_law(tmp_path):
+    from typer.testing import CliRunner
+
+    from carveout.cli import app
+
+    cn = CliRunner().invoke(app, ["rules", "--as-of", "2026-01-15", "--jurisdiction", "CN"])
+    assert cn.exit_code == 0 and "prc.mofcom_2025_18" in cn.output and "part744" not in cn.output

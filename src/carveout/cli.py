@@ -217,14 +217,16 @@ def _print_summary(result: pl.DataFrame, title: str) -> None:
 
 
 @app.command()
-def rules(as_of: AsOf = None) -> None:
+def rules(as_of: AsOf = None, jurisdiction: Annotated[str, typer.Option(
+        "--jurisdiction", help="US (EAR), CN (PRC) or US,CN")] = "US") -> None:
     """List the rules in force on a date with their citations."""
     from carveout.rules.registry import all_rules
 
     day = _date(as_of) or date.today()
-    t = Table("id", "stage", "citation", "in force", "summary", title=f"Rules in force on {day}")
+    laws = {j.strip().upper() for j in jurisdiction.split(",")}
+    t = Table("id", "stage", "citation", "in force", "summary", title=f"Rules in force on {day} ({jurisdiction})")
     for r in all_rules():
-        if r.active(day):
+        if r.active(day) and r.jurisdiction in laws:
             enforced, why = r.enforced_on(day)
             span = f"{r.effective or '…'} → {r.until or '…'}" + ("" if enforced else " (not enforced)")
             t.add_row(r.id, r.stage, r.cite, span, r.summary)
