@@ -79,8 +79,9 @@ def shock_command(
                       row["review_policy"] or "")
         console.print(t)
     if r.fabs.height:
-        t = Table(title="capacity lost per fab: median (5–95 %)")
-        for c in ("fab", "year", "wafer capacity lost (wpm)", "bit output lost vs. upgraded fab"):
+        t = Table(title="capacity and output lost: median (5–95 %)")
+        for c in ("fab / producers", "year", "wafer capacity lost (wpm)",
+                  "output lost (fab: vs. upgraded; producers: own output)"):
             t.add_column(c)
         for row in r.fabs.iter_rows(named=True):
             wpm = ("not found" if row["capacity_lost_wpm_median"] is None else

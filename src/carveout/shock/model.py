@@ -172,6 +172,9 @@ def compute(params: dict, sc: dict, x: dict[str, np.ndarray], yr: np.ndarray) ->
         path = np.where(k >= 1, np.where(k == 1, 1.0 - b, 1.0) * (1.0 - r) ** np.maximum(k - 1, 0), 0.0)
         for m in markets:
             lost[m] += v(f"korean_share.{m}") * c * xx * path
+            # the Korean producers' own output lost (their wafer capacity is not in the data: NaN)
+            fabs.append((f"Korean {m} producers ({mat})", m, np.broadcast_to(c * xx * path, (n, yr.size)),
+                         np.full((n, yr.size), np.nan)))
     o = v("offset_per_year")
     out: dict[str, Any] = {"fabs": fabs, "share": {}, "price": {}}
     for m in markets:

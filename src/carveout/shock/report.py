@@ -39,7 +39,8 @@ def shock_section(names: tuple[str, ...] | list[str] = SHOCKS, draws: int = 10_0
                 + f"</td><td>{_pct(x['bit_output_lost_p5'], x['bit_output_lost_median'], x['bit_output_lost_p95'])}"
                   "</td></tr>" for x in r.fabs.iter_rows(named=True))
             parts.append("<table><thead><tr><th>fab</th><th>year</th><th>wafer capacity lost (wpm)</th>"
-                         f"<th>bit output lost vs. an upgraded fab</th></tr></thead><tbody>{rows}</tbody></table>")
+                         "<th>output lost (a fab: against the same fab upgraded; producers: share of their own "
+                         f"output)</th></tr></thead><tbody>{rows}</tbody></table>")
         rows = "".join(
             f"<tr><td>{x['market']}</td><td>{x['year']}</td><td>"
             f"{_pct(x['share_lost_p5'], x['share_lost_median'], x['share_lost_p95'], 2)}</td><td>"

@@ -50,7 +50,11 @@ def listed(items: dict | None) -> pl.Expr:
 
 
 def in_list(names: list[str] | tuple[str, ...] | None) -> pl.Expr:
-    return pl.col("material").is_in(list(names or []))
+    """The material is one of ``names``; an item that is not a material is not (False), an item whose
+    kind and material are both unknown might be (null)."""
+    m = pl.col("material")
+    return pl.when(~is_material().fill_null(True) & m.is_null()).then(pl.lit(False)).otherwise(
+        m.is_in(list(names or [])))
 
 
 def not_suspended(flag: bool | None) -> pl.Expr:
