@@ -117,7 +117,7 @@ def diff(
             console.print(t)
     from carveout.scenarios.exposure_prc import two_way_for
 
-    tw = two_way_for(res)
+    tw = two_way_for(res, scenario, against)
     res.aggregates["two_way"] = tw
     t = Table(title="two-way exposure by company: U.S. side (this diff) and PRC side (inputs under PRC licence, "
                     f"{res.against} -> {res.scenario})")

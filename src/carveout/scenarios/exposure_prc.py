@@ -135,12 +135,14 @@ def two_way(us_by_company: pl.DataFrame, day: date, baseline: engine.RuleSet | N
         "us_newly_licensed_value_usd", descending=True)
 
 
-def two_way_for(res) -> pl.DataFrame:
-    """Two-way exposure for a ``scenarios.diff`` result: its day, its ``against`` side and its scenario."""
+def two_way_for(res, scenario=None, against=None) -> pl.DataFrame:
+    """Two-way exposure for a ``scenarios.diff`` result: its day, its ``against`` side and its scenario
+    (``scenario``/``against``: the references the diff was run with, when they are files or objects)."""
     from carveout.scenarios.diff import as_compiled
     from carveout.scenarios.exposure import exposure
 
-    sc = as_compiled(res.scenario)
+    sc = as_compiled(scenario if scenario is not None else res.scenario)
     day = res.as_of or max(sc.effective, date.today())
-    base = engine.BASELINE if res.against == "baseline" else as_compiled(res.against).ruleset
+    ref = against if against is not None else res.against
+    base = engine.BASELINE if ref == "baseline" else as_compiled(ref).ruleset
     return two_way(exposure(res).by_company, day, base, sc.ruleset)
