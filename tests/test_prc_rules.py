@@ -136,3 +136,12 @@ def test_rules_command_lists_one_law(tmp_path):
 
     cn = CliRunner().invoke(app, ["rules", "--as-of", "2026-01-15", "--jurisdiction", "CN"])
     assert cn.exit_code == 0 and "prc.mofcom_2025_18" in cn.output and "part744" not in cn.output
+
+
+def test_check_takes_a_jurisdiction():
+    txn = {"date": "2025-04-04", "ship_from": "CN", "destination": "KR",
+           "item": {"kind": "material", "material": "dysprosium"}}
+    d = api.check(txn, jurisdiction="CN")
+    assert d.license_required == "yes" and d.reasons[0].citation == "MOFCOM/GACC Announcement 2025 No. 18"
+    with pytest.raises(ValueError):
+        api.check(txn, jurisdiction="US,CN")

@@ -70,8 +70,18 @@ def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification
 
 
 def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None,
-          profile: Profile | None = None) -> Determination:
-    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame."""
+          profile: Profile | None = None, jurisdiction: str | None = None) -> Determination:
+    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame.
+
+    ``jurisdiction="CN"`` answers under PRC law (rules/prc); several laws at once and the combined
+    verdict: ``carveout.jurisdictions.check_all``."""
+    if jurisdiction is not None:
+        from carveout.jurisdictions import parse, ruleset_for
+
+        codes = parse(jurisdiction)
+        if len(codes) != 1:
+            raise ValueError("check() answers under one law; use carveout.jurisdictions.check_all for several")
+        ruleset = ruleset_for(codes[0], ruleset)
     t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
     day = as_of or t.date or date.today()
     facts = {**t.facts(), "date": t.date or day}
