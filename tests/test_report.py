@@ -22,8 +22,9 @@ def test_report_is_self_contained(tmp_path):
                        screen=False, executor="serial")
     html = out.read_text()
     assert not re.search(r"<script[^>]+src\s*=\s*[\"']https?://", html, re.I)
-    assert "window.vegaEmbed" in html and html.count("vegaEmbed(\"#") == 2
+    assert "window.vegaEmbed" in html and html.count("vegaEmbed(\"#") == 3
     assert "Exposure by fab" in html and "SAMSUNG-XIAN" in html
+    assert "Two-way exposure" in html and "Supply shock" in html and "prc_materials_cutoff" in html
 
 
 def test_summary_table_over_shipped_scenarios():

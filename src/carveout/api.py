@@ -70,13 +70,28 @@ def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification
 
 
 def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None,
-          profile: Profile | None = None) -> Determination:
-    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame."""
+          profile: Profile | None = None, jurisdiction: str | None = None) -> Determination:
+    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame.
+
+    ``jurisdiction="CN"`` answers under PRC law (rules/prc); several laws at once and the combined
+    verdict: ``carveout.jurisdictions.check_all``."""
+    if jurisdiction is not None:
+        from carveout.jurisdictions import parse, ruleset_for
+
+        codes = parse(jurisdiction)
+        if len(codes) != 1:
+            raise ValueError("check() answers under one law; use carveout.jurisdictions.check_all for several")
+        ruleset = ruleset_for(codes[0], ruleset)
     t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
     day = as_of or t.date or date.today()
     facts = {**t.facts(), "date": t.date or day}
     frame = apply_profile(frame_of([facts]), profile)
-    row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
+    if ruleset is not None and ruleset.jurisdiction != "US":  # another law: its rules only (jurisdictions.py)
+        from carveout.jurisdictions import evaluate_in
+
+        row = evaluate_in(frame, ruleset.jurisdiction, as_of, ruleset).row(0, named=True)
+    else:
+        row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
     return Determination(
         license_required=row["license_required"],
         eccn=row["eccn"],

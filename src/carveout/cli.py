@@ -125,6 +125,7 @@ def check(
     as_of: AsOf = None,
     format: Annotated[str, typer.Option("--format", help="table | json | explain")] = "table",
     profile: ProfileOpt = None,
+    jurisdiction: Annotated[str, typer.Option("--jurisdiction", help="US (EAR), CN (PRC) or US,CN")] = "US",
 ) -> None:
     """Does this shipment need a licence, and why?"""
     data = _load(txn)
@@ -132,6 +133,10 @@ def check(
         t = Transaction.model_validate(data)
     except ValidationError as exc:
         _invalid(txn, exc)
+    if jurisdiction.strip().upper() != "US":  # PRC law, or several laws at once
+        from carveout.jurisdictions_cli import print_check
+
+        raise typer.Exit(print_check(t, jurisdiction, _date(as_of), format, console, err))
     d = api.check(t, as_of=_date(as_of), profile=_profile(profile))
     if format == "json":
         console.print_json(d.model_dump_json())
@@ -212,14 +217,16 @@ def _print_summary(result: pl.DataFrame, title: str) -> None:
 
 
 @app.command()
-def rules(as_of: AsOf = None) -> None:
+def rules(as_of: AsOf = None, jurisdiction: Annotated[str, typer.Option(
+        "--jurisdiction", help="US (EAR), CN (PRC) or US,CN")] = "US") -> None:
     """List the rules in force on a date with their citations."""
     from carveout.rules.registry import all_rules
 
     day = _date(as_of) or date.today()
-    t = Table("id", "stage", "citation", "in force", "summary", title=f"Rules in force on {day}")
+    laws = {j.strip().upper() for j in jurisdiction.split(",")}
+    t = Table("id", "stage", "citation", "in force", "summary", title=f"Rules in force on {day} ({jurisdiction})")
     for r in all_rules():
-        if r.active(day):
+        if r.active(day) and r.jurisdiction in laws:
             enforced, why = r.enforced_on(day)
             span = f"{r.effective or '…'} → {r.until or '…'}" + ("" if enforced else " (not enforced)")
             t.add_row(r.id, r.stage, r.cite, span, r.summary)
@@ -309,6 +316,11 @@ def demo(
     console.print(scenarios.summary_table(led.facts))
     path = write_report(Path(out) / "report.html", led.facts)
     console.print(f"results: {Path(out) / 'ledger_results.parquet'}   report: {path}")
+    from carveout.shock.channels import simulate_policy  # the supply shock, last line (docs/shock-model.md)
+
+    shock = simulate_policy("veu_revoked_no_replacement")
+    shock.write_draws(Path(out) / "shock_veu_revoked_no_replacement.parquet")
+    console.print(shock.headline())
 
 
 @app.command()
@@ -382,6 +394,7 @@ def _mount() -> None:
             app.registered_groups.append(grp)
     except (ImportError, AttributeError):
         pass
+    app.command("shock")(__import__("carveout.shock.cli", fromlist=["x"]).shock_command)
 
 
 _mount()

@@ -43,12 +43,14 @@ class RuleSet:
     # Frame -> frame edits applied to the facts after screening and before the rules (e.g. a scenario's
     # Entity List additions/removals); each may read the ``day`` column. Picklable callables.
     fact_edits: tuple = ()
+    jurisdiction: str = "US"  # only this jurisdiction's rules run (registry.Rule.jurisdiction)
 
     @cached_property
     def boundaries(self) -> list[date]:
-        days = set(prm.change_dates())
+        days = set(prm.change_dates(self.jurisdiction))
         for r in self.rules:
-            days.update(r.boundaries())
+            if r.jurisdiction == self.jurisdiction:
+                days.update(r.boundaries())
         days.update(d for d, _ in self.overrides)
         return sorted(days)
 
@@ -67,8 +69,10 @@ class RuleSet:
 
     def version(self, epoch: int) -> str:
         start = self.epoch_start(epoch)
-        tag = "" if self.label == "baseline" else f"+{self.label}"
-        day = "pre-2022-10-07" if epoch == 0 else start.isoformat()
+        tag = ("" if self.label == "baseline" else f"+{self.label}") + (
+            "" if self.jurisdiction == "US" else f"+{self.jurisdiction}")
+        first = "2022-10-07" if self.jurisdiction == "US" or not self.boundaries else self.boundaries[0].isoformat()
+        day = f"pre-{first}" if epoch == 0 else start.isoformat()
         return f"{day}@{prm.content_hash()}{tag}"
 
     def reason_ids(self) -> list[str]:
@@ -470,7 +474,7 @@ def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[st
     cached = rs.plans.get(epoch)
     if cached is None:
         start = rs.epoch_start(epoch) if epoch > 0 else date(2000, 1, 1)
-        active = [r for r in rs.rules if r.active(start)]
+        active = [r for r in rs.rules if r.active(start) and r.jurisdiction == rs.jurisdiction]
         p = rs.params(start)
         cols: set[str] = set()
         for r in active:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-ITEM_KINDS = ("ic", "computer", "hbm", "equipment", "software", "technology", "other")
+ITEM_KINDS = ("ic", "computer", "hbm", "equipment", "software", "technology", "material", "other")
 TRANSACTION_TYPES = ("export", "reexport", "in-country transfer")
 END_USES = (
     "advanced_node_logic_fab",  # production of logic ICs at 16/14 nm or below / non-planar
@@ -32,7 +32,9 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "date": (pl.Date(), "date of the export, reexport or transfer"),
     # item
     "item_name": (pl.String(), "item name or model"),
-    "item_kind": (pl.String(), "ic | computer | hbm | equipment | software | technology | other"),
+    "item_kind": (pl.String(), "ic | computer | hbm | equipment | software | technology | material | other"),
+    "material": (pl.String(), "material, from the closed vocabulary in carveout.materials (PRC rules)"),
+    "rare_earth_content_pct": (pl.Float64(), "value share of China-origin rare earths in a foreign-made item, %"),
     "eccn_declared": (pl.String(), "ECCN the exporter declares (used when no parameters are given)"),
     "base_eccn": (pl.String(), "ECCN the item would otherwise fall in (for the .z paragraphs)"),
     "tpp": (pl.Float64(), "total processing performance (bit-TOPS, dense)"),
@@ -50,6 +52,8 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "direct_product_of_us_technology": (pl.Boolean(), "foreign item made from U.S. software/technology"),
     "produced_by_us_origin_plant": (pl.Boolean(), "foreign item made by a plant that is a U.S.-tech product"),
     "contains_us_ic": (pl.Boolean(), "foreign SME containing a U.S.-origin IC (734.4(a)(8)/(a)(9))"),
+    "cn_origin": (pl.Boolean(), "the item is of PRC origin (PRC rules: re-exports from third countries)"),
+    "made_with_cn_re_technology": (pl.Boolean(), "foreign item made with PRC rare-earth technology (2025 No. 61)"),
     # parties and places
     "exporter": (pl.String(), "shipper's name"),
     "exporter_hq_country": (pl.String(), "shipper's headquarters country (ISO-2)"),
@@ -67,6 +71,8 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     ),
     "end_use": (pl.String(), "end use, from the documented vocabulary"),
     "facility_id": (pl.String(), "facility id (e.g. SAMSUNG-XIAN) for VEU sites"),
+    "end_use_logic_nm": (pl.Float64(), "node of the logic ICs the end use makes, nm (PRC 2025 No. 61 review)"),
+    "end_use_memory_layers": (pl.Float64(), "layers of the memory ICs the end use makes (PRC 2025 No. 61 review)"),
     "value_usd": (pl.Float64(), "line value in USD"),
     "quantity": (pl.Float64(), "quantity"),
     # facts a rule cannot see for itself
@@ -74,6 +80,7 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "red_flag": (pl.Boolean(), "an unresolved red flag is known"),
     "us_person_support": (pl.Boolean(), "a U.S. person supports production at the destination facility"),
     "licence_on_file": (pl.Boolean(), "an individual licence covering this shipment is on file"),
+    "mofcom_licence_on_file": (pl.Boolean(), "a PRC MOFCOM dual-use export licence covers this shipment"),
 }
 
 # How a missing fact is named to the user: derived facts point at what must be supplied.
@@ -151,6 +158,8 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
         red_flag=pl.col("red_flag").fill_null(False),
         licence_on_file=pl.col("licence_on_file").fill_null(False),
         us_person_support=pl.col("us_person_support").fill_null(False),
+        mofcom_licence_on_file=pl.col("mofcom_licence_on_file").fill_null(False),
+        material=pl.col("material").str.to_lowercase().str.strip_chars().replace("", None),
         # "unknown" is a value a user may write; to the rules it is the same as not knowing.
         end_use=pl.when(pl.col("end_use") == "unknown").then(None).otherwise(pl.col("end_use")),
         destination=pl.col("destination").str.to_uppercase(),

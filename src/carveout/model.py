@@ -9,8 +9,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carveout.facts import END_USES, FOOTNOTES, ITEM_KINDS
+from carveout.materials import MATERIALS
 
-Kind = Literal["ic", "computer", "hbm", "equipment", "software", "technology", "other"]
+Kind = Literal["ic", "computer", "hbm", "equipment", "software", "technology", "material", "other"]
 assert set(ITEM_KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
 
 
@@ -54,6 +55,16 @@ class ItemSpec(_Strict):
     memory_bandwidth_density_gb_s_mm2: float | None = Field(default=None, ge=0)
     memory_bandwidth_gb_s: float | None = Field(default=None, ge=0)
     package_area_mm2: float | None = Field(default=None, gt=0)
+    material: str | None = Field(default=None, description="PRC rules: one of carveout.materials.MATERIALS")
+    rare_earth_content_pct: float | None = Field(
+        default=None, ge=0, le=100, description="value share of China-origin rare earths (2025 No. 61), %")
+
+    @model_validator(mode="after")
+    def _material(self) -> ItemSpec:
+        if self.material is not None and self.material.strip().lower() not in MATERIALS:
+            raise ValueError(f"material {self.material!r} is not in the vocabulary (carveout.materials); "
+                             "use 'other' for a material it does not name")
+        return self
 
     def computed_tpp(self) -> float | None:
         """TPP as given, else 2 x MacTOPS x bit length: max over precisions, summed over units."""
@@ -84,6 +95,8 @@ class ItemSpec(_Strict):
             "interconnect_gb_s": self.interconnect_gb_s,
             "memory_bandwidth_density_gb_s_mm2": self.computed_mbd(),
             "memory_bandwidth_gb_s": self.memory_bandwidth_gb_s,
+            "material": self.material,
+            "rare_earth_content_pct": self.rare_earth_content_pct,
         }
 
 
@@ -109,6 +122,8 @@ class Origin(_Strict):
     direct_product_of_us_technology: bool | None = None
     produced_by_us_origin_plant: bool | None = None
     contains_us_ic: bool | None = None
+    cn_origin: bool | None = None
+    made_with_cn_re_technology: bool | None = None
 
 
 class Transaction(_Strict):
@@ -131,6 +146,9 @@ class Transaction(_Strict):
     red_flag: bool | None = None
     us_person_support: bool | None = None
     licence_on_file: bool | None = None
+    mofcom_licence_on_file: bool | None = None
+    end_use_logic_nm: float | None = Field(default=None, gt=0)
+    end_use_memory_layers: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _end_use(self) -> Transaction:
@@ -164,6 +182,9 @@ class Transaction(_Strict):
             "red_flag": self.red_flag,
             "us_person_support": self.us_person_support,
             "licence_on_file": self.licence_on_file,
+            "mofcom_licence_on_file": self.mofcom_licence_on_file,
+            "end_use_logic_nm": self.end_use_logic_nm,
+            "end_use_memory_layers": self.end_use_memory_layers,
         }
 
 

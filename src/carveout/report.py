@@ -66,7 +66,7 @@ def _chart(spec: alt.Chart, div: str) -> str:
 
 def write_report(path: str | Path, ledger: pl.DataFrame, scenarios: list[str] | tuple[str, ...] | None = None, *,
                  frontier_scenario: str | None = None, candidates: str | Path | None = None,
-                 screen: bool = True, executor: str = "local") -> Path:
+                 screen: bool = True, executor: str = "local", shocks: tuple[str, ...] | None = None) -> Path:
     """Write the HTML report: per scenario the verdict changes and exposure by company and fab, and
     the exemption frontier (when ``candidates`` is given, or the shipped VEU candidates otherwise)."""
     path = Path(path)
@@ -95,6 +95,9 @@ def write_report(path: str | Path, ledger: pl.DataFrame, scenarios: list[str] | 
                 money=("newly_licensed_value_usd", "cleared_value_usd")))
             fab_rows.append(ex.by_fab.select("facility_id", "company", "newly_licensed_value_usd",
                                              "cleared_value_usd").with_columns(scenario=pl.lit(name)))
+        from carveout.shock.report import two_way_section
+
+        sections.append(two_way_section(res))
         comp = res.aggregates["company"]
         if comp.height:
             sections.append("<h3>Verdict changes by company</h3>" + _table(
@@ -148,6 +151,11 @@ def write_report(path: str | Path, ledger: pl.DataFrame, scenarios: list[str] | 
             front_html += ("<p><i>Strictly dominated extreme(s), not on the frontier: "
                            + html.escape(str(fr.stats["dominated_extremes"])) + "</i></p>")
 
+    from carveout.shock.report import SHOCKS, shock_section
+
+    shock_html, shock_chart = shock_section(SHOCKS if shocks is None else shocks)
+    charts.append(shock_chart)
+
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>carveout scenario report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
@@ -162,6 +170,7 @@ estimate). Not legal advice.</p>
 {''.join(charts)}
 {''.join(sections)}
 {front_html}
+{shock_html}
 </body></html>"""
     if _REMOTE_SCRIPT.search(page):
         raise RuntimeError("report would load a remote script; refusing to write a non-offline page")

@@ -131,14 +131,22 @@ def content_hash() -> str:
         h.update(file.encode())
         h.update(text.encode())
     folder = resources.files("carveout.rules")
-    for p in sorted(folder.iterdir(), key=lambda p: p.name):
-        if p.name.endswith(".py"):
-            h.update(p.read_bytes())
+    for sub in (folder, folder / "prc"):
+        for p in sorted(sub.iterdir(), key=lambda p: p.name):
+            if p.name.endswith(".py"):
+                h.update(p.read_bytes())
     return h.hexdigest()[:12]
 
 
-def change_dates() -> list[date]:
-    return sorted({v.effective for p in all_params().values() for v in p.values})
+def jurisdiction_of(file: str) -> str:
+    """Parameter files named ``prc_*.yaml`` hold PRC law; every other file the EAR."""
+    return "CN" if file.startswith("prc_") else "US"
+
+
+def change_dates(jurisdiction: str | None = None) -> list[date]:
+    """Days a parameter changes (of one jurisdiction's files, or of all): the engine's epoch boundaries."""
+    return sorted({v.effective for p in all_params().values() for v in p.values
+                   if jurisdiction is None or jurisdiction_of(p.file) == jurisdiction})
 
 
 class Params:

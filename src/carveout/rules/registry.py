@@ -40,6 +40,7 @@ class Rule:
     overcomes: tuple[str, ...] = ()  # authorize/exception: requirement-id prefixes it lifts
     priority: int = 100  # policy stage: lower is checked first
     tags: tuple[str, ...] = field(default=())
+    jurisdiction: str = "US"  # whose law: "US" (the EAR) or "CN" (PRC export control, rules/prc/)
 
     def active(self, on: date) -> bool:
         return (self.effective is None or on >= self.effective) and (self.until is None or on <= self.until)
@@ -82,6 +83,7 @@ def rule(
     overcomes: Iterable[str] = (),
     priority: int = 100,
     tags: Iterable[str] = (),
+    jurisdiction: str = "US",
 ) -> Callable[[Callable[..., pl.Expr]], Callable[..., pl.Expr]]:
     """Register a rule; the decorated function's docstring is its plain-language summary."""
     if stage not in STAGES:
@@ -104,6 +106,7 @@ def rule(
             overcomes=tuple(overcomes),
             priority=priority,
             tags=tuple(tags),
+            jurisdiction=jurisdiction,
         )
         return fn
 
@@ -150,3 +153,6 @@ def _load_modules() -> None:
         part748_veu,
         part774_ccl,
     )
+    from carveout.rules.prc import load as _load_prc
+
+    _load_prc()

@@ -60,6 +60,12 @@ def validate(file: Path = typer.Argument(..., help="scenario YAML (or the name o
                   f"{n_rules} rule(s), {len(sc.disable)} disabled, {len(sc.caps)} cap(s)")
 
 
+def _arrow(a: int | None, b: int | None) -> str:
+    if a is None and b is None:
+        return "—"
+    return str(a) if a == b else f"{a} -> {b}"
+
+
 @app.command()
 def diff(
     scenario: str = typer.Argument(..., help="scenario name or YAML path"),
@@ -109,6 +115,22 @@ def diff(
                 t.add_row(r["company"], r["product_line"], ", ".join(r["fabs"] or []),
                           _usd(r["newly_licensed_value_usd"]), share, "yes" if r["estimate"] else "")
             console.print(t)
+    from carveout.scenarios.exposure_prc import two_way_for
+
+    tw = two_way_for(res, scenario, against)
+    res.aggregates["two_way"] = tw
+    t = Table(title="two-way exposure by company: U.S. side (this diff) and PRC side (inputs under PRC licence, "
+                    f"{res.against} -> {res.scenario})")
+    for c in ("company", "U.S.: newly licensed USD", "PRC: inputs licensed", "PRC: inputs to review",
+              "China share of those inputs %", "basis"):
+        t.add_column(c)
+    for r in tw.iter_rows(named=True):
+        lo, hi = r["prc_china_share_low_pct"], r["prc_china_share_high_pct"]
+        t.add_row(r["company"], _usd(r.get("us_newly_licensed_value_usd") or 0),
+                  _arrow(r["prc_inputs_licensed"], r["prc_inputs_licensed_scenario"]),
+                  _arrow(r["prc_inputs_review"], r["prc_inputs_review_scenario"]),
+                  "not found" if lo is None else f"{lo:.0f}-{hi:.0f}", r["prc_basis"] or "not in facilities.csv")
+    console.print(t)
     if out:
         res.write(out)
         console.print(f"wrote {out}")

@@ -246,6 +246,15 @@ def scenarios_page(request: Request, _: str = Depends(ui_user)):
     return page(request, "scenarios.html", jobs=jobs, builtin=builtin, builtin_yaml=texts)
 
 
+# ---------- supply shock and two-way exposure (carveout.shock.ui) ----------
+@router.get("/shock", response_class=HTMLResponse)
+async def shock_page(request: Request, scenario: str = "veu_revoked_no_replacement", draws: int = 10_000,
+                     _: str = Depends(ui_user)):
+    from carveout.shock.ui import context
+
+    return page(request, "shock.html", **await run_in_threadpool(context, scenario, draws))
+
+
 # ---------- audit ----------
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_page(request: Request, id: str = "", verify: str = "", _: str = Depends(ui_user)):

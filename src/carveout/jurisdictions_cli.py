@@ -1,0 +1,48 @@
+"""Rendering of ``carveout check --jurisdiction CN`` / ``US,CN``: one block per law, then the combined
+verdict (yes if any law says yes; needs_review if any needs review and none says yes)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.console import Console
+from rich.table import Table
+
+from carveout.jurisdictions import check_all, parse
+from carveout.model import Transaction
+
+_COLOUR = {"yes": "red", "no": "green", "needs_review": "yellow"}
+_NAMES = {"US": "U.S. (EAR, 15 CFR 730-774)", "CN": "PRC (Export Control Law, MOFCOM/GACC announcements)"}
+
+
+def print_check(t: Transaction, jurisdiction: str, as_of: date | None, format: str, console: Console,
+                err: Console) -> int:
+    """Print the determination(s); returns the exit code (2 on a bad --jurisdiction)."""
+    try:
+        codes = parse(jurisdiction)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        return 2
+    res = check_all(t, codes, as_of)
+    if format == "json":
+        console.print_json(res.model_dump_json())
+        return 0
+    for j, d in res.jurisdictions.items():
+        c = _COLOUR[d.license_required]
+        console.print(f"[bold]{_NAMES[j]}[/bold]: [bold {c}]licence required: {d.license_required}[/bold {c}]"
+                      f"  as of {d.as_of}  rules {d.rules_version}")
+        if d.review_policy:
+            console.print(f"  review policy: {d.review_policy}")
+        if d.authorization:
+            console.print(f"  authorized under: {d.authorization}")
+        if d.missing:
+            console.print(f"  [yellow]missing facts: {', '.join(d.missing)}[/yellow]")
+        t_ = Table("rule", "citation", "summary")
+        for r in d.reasons:
+            t_.add_row(r.rule, r.citation, r.summary)
+        console.print(t_)
+    if len(res.jurisdictions) > 1:
+        c = _COLOUR[res.license_required]
+        console.print(f"[bold {c}]combined ({' + '.join(res.jurisdictions)}): licence required: "
+                      f"{res.license_required}[/bold {c}] (decided by {', '.join(res.decided_by)})")
+    return 0
