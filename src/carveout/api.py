@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from carveout import engine
+from carveout.asof import as_date
 from carveout.engine import evaluate
 from carveout.facts import DERIVED_FROM, SCHEMA
 from carveout.model import Classification, Determination, ItemSpec, Reason, Transaction
@@ -50,10 +51,10 @@ def _spec(spec: ItemSpec | dict) -> ItemSpec:
     return spec if isinstance(spec, ItemSpec) else ItemSpec.model_validate(spec)
 
 
-def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification:
+def classify(spec: ItemSpec | dict, as_of: date | str | None = None) -> Classification:
     """Decide the ECCN of one item from its specs, under the rules in force on ``as_of`` (today)."""
     s = _spec(spec)
-    day = as_of or date.today()
+    day = as_date(as_of) or date.today()
     row = evaluate(frame_of([{**s.facts(), "date": day}]), as_of=day, screen=False).row(0, named=True)
     return Classification(
         name=s.name,
@@ -69,10 +70,11 @@ def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification
     )
 
 
-def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None,
+def check(txn: Transaction | dict, as_of: date | str | None = None, ruleset: engine.RuleSet | None = None,
           profile: Profile | None = None) -> Determination:
     """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame."""
     t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
+    as_of = as_date(as_of)
     day = as_of or t.date or date.today()
     facts = {**t.facts(), "date": t.date or day}
     frame = apply_profile(frame_of([facts]), profile)

@@ -18,6 +18,7 @@ from functools import cached_property
 import polars as pl
 
 from carveout import facts as fx
+from carveout.asof import as_date
 from carveout.rules import params as prm
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
 
@@ -404,7 +405,7 @@ OUTPUT_COLUMNS = tuple(c for c in fx.OUTPUTS if c not in ("ccl_eccn", "day"))
 
 def evaluate(
     frame: pl.DataFrame,
-    as_of: date | None = None,
+    as_of: date | str | None = None,
     *,
     ruleset: RuleSet | None = None,
     screen: bool = True,
@@ -414,7 +415,7 @@ def evaluate(
     ``as_of`` evaluates every row under the rules of that day; otherwise each row's own ``date`` is
     used (today where it is empty).
     """
-    rs = ruleset or BASELINE
+    rs, as_of = ruleset or BASELINE, as_date(as_of)  # an ISO string is a date too
     if frame.height == 0:  # same columns and types as a real result, no rows
         return evaluate(frame.clear(1), as_of, ruleset=rs, screen=False).clear()
     f = fx.conform(frame)

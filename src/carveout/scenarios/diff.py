@@ -22,6 +22,7 @@ from typing import Any, Literal
 import polars as pl
 
 from carveout import engine
+from carveout.asof import as_date
 from carveout.scenarios.compile import Compiled, compile_scenario
 from carveout.scenarios.data import facilities
 from carveout.scenarios.model import Scenario, load
@@ -55,7 +56,7 @@ def resolve_day(compiled: Compiled, as_of: date | str | None) -> date | None:
         return None
     if as_of is None:  # from now on: the later of today and the day the variant takes effect
         return max(compiled.effective, date.today())
-    return as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of))
+    return as_date(as_of)
 
 
 def apply_caps(out: pl.DataFrame, compiled: Compiled) -> pl.DataFrame:
