@@ -20,6 +20,7 @@ import polars as pl
 from carveout import facts as fx
 from carveout.asof import as_date
 from carveout.rules import params as prm
+from carveout.rules.asks import ask
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
 
 NOT_CAPTURED = "not 3A090/4A090"
@@ -344,12 +345,13 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
     # A rule that is unknown although every fact it reads is known (a red flag, a chart control that
     # names paragraphs the item's ECCN does not state) is named itself.
     for r in enforced_reqs:
-        known = [pl.col(c).is_not_null() for c in sorted(_root_facts(exprs[r.id]))]
-        if pl.col("ccl_eccn").meta.root_names()[0] in exprs[r.id].meta.root_names():
-            known.append(pl.col("ccl_eccn").is_not_null())
+        known = [pl.col(c).is_not_null() for c in sorted(_root_facts(exprs[r.id]) - {"base_eccn"})]  # optional
+        # an unknown computed input (ECCN, subject to the EAR) is named where it is computed
+        computed = ("eccn", "ccl_eccn", "ac_level", "subject_to_ear")
+        known += [pl.col(c).is_not_null() for c in computed if c in exprs[r.id].meta.root_names()]
         missing.append(
             pl.when(col[r.id].is_null() & pl.all_horizontal(known or [pl.lit(True)])).then(
-                pl.lit(f"resolve: {r.id} ({r.cite})")
+                pl.lit(ask(r.id, r.cite))
             )
         )
 
