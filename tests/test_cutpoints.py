@@ -70,6 +70,8 @@ def test_grid_points_hit_every_bucket_and_expr_agrees():
     cp = _CP
     grid = cp.grid("tpp")
     assert len({cp.bucket("tpp", g) for g in grid}) == 2 * len(cp.thresholds("tpp")) + 1
+    reps = cp.representatives("tpp")
+    assert sorted({cp.bucket("tpp", r) for r in reps}) == sorted({cp.bucket("tpp", g) for g in grid})
     df = pl.DataFrame({"tpp": [*grid, None]})
     got = df.select(cp.bucket_expr("tpp")).to_series().to_list()
     assert got == [cp.bucket("tpp", g) for g in grid] + [None]

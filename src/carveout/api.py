@@ -71,14 +71,21 @@ def classify(spec: ItemSpec | dict, as_of: date | str | None = None) -> Classifi
 
 
 def check(txn: Transaction | dict, as_of: date | str | None = None, ruleset: engine.RuleSet | None = None,
-          profile: Profile | None = None) -> Determination:
-    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame."""
+          profile: Profile | None = None, conditional: bool = True) -> Determination:
+    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame. A needs_review
+    answer also carries ``conditional``: the verdict under each value of the missing facts."""
     t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
     as_of = as_date(as_of)
     day = as_of or t.date or date.today()
     facts = {**t.facts(), "date": t.date or day}
     frame = apply_profile(frame_of([facts]), profile)
-    row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
+    out = evaluate(frame, as_of=as_of, ruleset=ruleset)
+    row = out.row(0, named=True)
+    branches = []
+    if conditional and row["license_required"] == "needs_review":
+        from carveout.conditional import for_check
+
+        branches = for_check(frame, out, as_of, ruleset)
     return Determination(
         license_required=row["license_required"],
         eccn=row["eccn"],
@@ -90,6 +97,7 @@ def check(txn: Transaction | dict, as_of: date | str | None = None, ruleset: eng
         review_policy=row["review_policy"],
         as_of=row["day"],
         rules_version=row["rules_version"],
+        conditional=branches,
     )
 
 

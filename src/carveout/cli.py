@@ -156,6 +156,8 @@ def check(
                 console.print(f"   version: {r.source}")
             if facts:
                 console.print(f"   facts used: {facts}")
+        from carveout.conditional import print_conditional
+        print_conditional(console, d)
     else:
         t = Table("rule", "citation", "summary")
         for r in d.reasons:

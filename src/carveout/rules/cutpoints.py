@@ -124,6 +124,17 @@ class CutPoints:
             pts |= {math.nextafter(t, -math.inf), t, math.nextafter(t, math.inf)}
         return sorted(pts)
 
+    def representatives(self, fact: str) -> list[float]:
+        """A readable value in every region: each threshold, the midpoint between neighbours, half the
+        first (or -1 when the first is 0) and twice the last. Same regions as ``grid``, rounder numbers."""
+        ts = self.thresholds(fact)
+        if not ts:
+            return []
+        pts = {ts[0] / 2 if ts[0] > 0 else ts[0] - 1, ts[-1] * 2 if ts[-1] > 0 else ts[-1] + 1}
+        for lo, hi in zip(ts, ts[1:], strict=False):
+            pts.add((lo + hi) / 2)
+        return sorted(pts | set(ts))
+
     def bucket(self, fact: str, x: float | None) -> int | None:
         """Region index of ``x``: two values with the same index satisfy exactly the same comparisons."""
         if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -176,8 +187,11 @@ class CutPoints:
 # --- reading expressions -----------------------------------------------------------------------
 
 
+_BIG_LITERAL = re.compile(r"\[[0-9,]{20000,}\]")  # e.g. 10^5 serialised hashes: no cut point in there
+
+
 def _tree(expr: pl.Expr) -> dict:
-    return json.loads(expr.meta.serialize(format="json"))
+    return json.loads(_BIG_LITERAL.sub("[]", expr.meta.serialize(format="json")))
 
 
 def _column(node: Any) -> str | None:
@@ -240,7 +254,13 @@ def _literals(node: Any) -> list[Any] | None:
 
 
 def _is_hash(node: Any) -> bool:
-    return "Hash" in json.dumps(node)
+    """Does the expression hash its input (outside literals, which can hold 10^5 serialised hashes)?"""
+    if isinstance(node, dict):
+        return any(k == "Hash" or (isinstance(v, dict) and "Hash" in v) or (k != "Literal" and _is_hash(v))
+                   for k, v in node.items())
+    if isinstance(node, list):
+        return any(_is_hash(v) for v in node)
+    return node == "Hash"
 
 
 def _walk(node: Any, rule: str, cp: CutPoints) -> None:
@@ -248,7 +268,7 @@ def _walk(node: Any, rule: str, cp: CutPoints) -> None:
         for n in node:
             _walk(n, rule, cp)
         return
-    if not isinstance(node, dict):
+    if not isinstance(node, dict) or "Literal" in node:
         return
     if "BinaryExpr" in node:
         b = node["BinaryExpr"]
@@ -307,8 +327,9 @@ def _columns(node: Any) -> set[str]:
     if isinstance(node, dict):
         if "Column" in node and isinstance(node["Column"], str):
             out.add(node["Column"])
-        for v in node.values():
-            out |= _columns(v)
+        for k, v in node.items():
+            if k != "Literal":
+                out |= _columns(v)
     elif isinstance(node, list):
         for v in node:
             out |= _columns(v)
@@ -326,15 +347,24 @@ def expr_cut_points(expr: pl.Expr, rule: str = "") -> CutPoints:
     return cp
 
 
+_CACHE: dict[tuple[int, int], CutPoints] = {}
+
+
 def cut_points(day: date | None = None, ruleset: Any = None) -> CutPoints:
-    """Cut points of every rule active on ``day`` (today) under ``ruleset`` (the baseline)."""
+    """Cut points of every rule active on ``day`` (today) under ``ruleset`` (the baseline); cached per
+    rule set and rule epoch (rules and parameters are constant within an epoch). Do not mutate."""
     from carveout.engine import BASELINE
     from carveout.rules.registry import F
 
     rs = ruleset or BASELINE
     day = day or date.today()
-    p = rs.params(day)
-    out = CutPoints()
+    key = (id(rs), rs.epoch(day))
+    if key in _CACHE:
+        return _CACHE[key]
+    if len(_CACHE) > 256:
+        _CACHE.clear()
+    p = rs.params(rs.epoch_start(key[1]) if key[1] > 0 else day)
+    out = _CACHE[key] = CutPoints()
     for r in rs.rules:
         if not r.active(day):
             continue
