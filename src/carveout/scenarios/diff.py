@@ -177,14 +177,20 @@ def diff(ledger: pl.DataFrame, scenario: ScenarioRef, against: ScenarioRef = "ba
     day = resolve_day(sc, as_of)
     a = evaluate_scenario(ledger, base, day if as_of != "rows" else "rows", screen=screen)
     b = evaluate_scenario(ledger, sc, day if as_of != "rows" else "rows", screen=screen)
+    changed, aggs = compare(a, b)
+    return DiffResult(sc.scenario.name, base.scenario.name, day, changed, aggs, a, b, sc.warnings)
+
+
+def compare(a: pl.DataFrame, b: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """Rows of two evaluations of one ledger whose verdict differs (``from`` = a, ``to`` = b), with
+    reasons on both sides, and the aggregates by dimension. Shared by ``scenario diff`` and ``changes``."""
     keys = [c for c in KEY_COLUMNS if c in b.columns]
     joined = (b.select(keys).join(_verdict_view(a, "base"), on="row", how="left")
               .join(_verdict_view(b, "scen"), on="row", how="left"))
     changed = joined.filter(pl.col("base_license_required").ne_missing(pl.col("scen_license_required")))
     changed = with_company(changed).with_columns(
         pl.col("base_license_required").alias("from"), pl.col("scen_license_required").alias("to"))
-    aggs = {name: aggregate(changed, col) for name, col in DIMENSIONS.items()}
-    return DiffResult(sc.scenario.name, base.scenario.name, day, changed, aggs, a, b, sc.warnings)
+    return changed, {name: aggregate(changed, col) for name, col in DIMENSIONS.items()}
 
 
 def aggregate(changed: pl.DataFrame, by: str) -> pl.DataFrame:
