@@ -24,8 +24,14 @@ from carveout.rules.cutpoints import cut_points
 from carveout.rules.registry import F, Rule
 
 CLASSIFY_STAGES = ("classify", "classify_z")
-_NUMERIC_ITEM_FACTS = ("tpp", "performance_density", "interconnect_gb_s", "memory_bandwidth_density_gb_s_mm2",
-                       "memory_bandwidth_gb_s", "us_controlled_content_pct")
+_NUMERIC_ITEM_FACTS = (
+    "tpp",
+    "performance_density",
+    "interconnect_gb_s",
+    "memory_bandwidth_density_gb_s_mm2",
+    "memory_bandwidth_gb_s",
+    "us_controlled_content_pct",
+)
 
 
 @dataclass
@@ -52,8 +58,12 @@ class ChangesResult:
         return any(self.before.get(k) != self.after.get(k) for k in keys)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"from": self.from_.isoformat(), "to": self.to.isoformat(), "subject": self.subject,
-                               "changed": self.changed}
+        out: dict[str, Any] = {
+            "from": self.from_.isoformat(),
+            "to": self.to.isoformat(),
+            "subject": self.subject,
+            "changed": self.changed,
+        }
         if self.subject in ("item", "transaction"):
             out |= {"before": self.before, "after": self.after, "moved_by": self.moved_by, "tests": self.tests}
         if self.subject == "ledger" and self.rows is not None:
@@ -89,8 +99,18 @@ def rule_changes(d1: date, d2: date, ruleset: engine.RuleSet | None = None) -> l
             if d1 < start <= d2:
                 events.append(("enforced" if value else "not enforced", start, why))
         for change, day, source in events:
-            out.append({"kind": "rule", "id": r.id, "change": change, "on": day.isoformat(), "cite": r.cite,
-                        "source": source, "stage": r.stage, "summary": r.summary})
+            out.append(
+                {
+                    "kind": "rule",
+                    "id": r.id,
+                    "change": change,
+                    "on": day.isoformat(),
+                    "cite": r.cite,
+                    "source": source,
+                    "stage": r.stage,
+                    "summary": r.summary,
+                }
+            )
     return sorted(out, key=lambda c: (c["on"], c["id"]))
 
 
@@ -105,10 +125,19 @@ def param_changes(d1: date, d2: date) -> list[dict[str, Any]]:
         b, a = (before.value if before else None), (after.value if after else None)
         if b == a:
             continue
-        out.append({"kind": "param", "id": name, "change": _delta(b, a), "on": steps[-1].effective.isoformat(),
-                    "file": p.file, "description": p.description,
-                    "source": "; ".join(dict.fromkeys(f"{s.effective}: {s.rule or s.cite or 'source not recorded'}"
-                                                      for s in steps))})
+        out.append(
+            {
+                "kind": "param",
+                "id": name,
+                "change": _delta(b, a),
+                "on": steps[-1].effective.isoformat(),
+                "file": p.file,
+                "description": p.description,
+                "source": "; ".join(
+                    dict.fromkeys(f"{s.effective}: {s.rule or s.cite or 'source not recorded'}" for s in steps)
+                ),
+            }
+        )
     return sorted(out, key=lambda c: (c["on"], c["id"]))
 
 
@@ -124,17 +153,27 @@ def _delta(before: Any, after: Any, limit: int = 240) -> str:
             if before[k] != after[k]:
                 bv, av = before[k], after[k]
                 if isinstance(bv, dict) and isinstance(av, dict):
-                    diffs = [f"{f}: {bv.get(f)} -> {av.get(f)}" for f in sorted(set(bv) | set(av))
-                             if bv.get(f) != av.get(f)]
+                    diffs = [
+                        f"{f}: {bv.get(f)} -> {av.get(f)}" for f in sorted(set(bv) | set(av)) if bv.get(f) != av.get(f)
+                    ]
                     parts.append(f"{k} ({'; '.join(diffs)})")
                 else:
                     parts.append(f"{k} changed")
         text = "; ".join(parts)
-    elif isinstance(before, (list, tuple, type(None))) and isinstance(after, (list, tuple)) or (
-            isinstance(before, (list, tuple)) and after is None):
+    elif (
+        isinstance(before, (list, tuple, type(None)))
+        and isinstance(after, (list, tuple))
+        or (isinstance(before, (list, tuple)) and after is None)
+    ):
         b, a = set(before or []), set(after or [])
-        text = "; ".join(x for x in (f"added {', '.join(sorted(map(str, a - b)))}" if a - b else "",
-                                     f"removed {', '.join(sorted(map(str, b - a)))}" if b - a else "") if x)
+        text = "; ".join(
+            x
+            for x in (
+                f"added {', '.join(sorted(map(str, a - b)))}" if a - b else "",
+                f"removed {', '.join(sorted(map(str, b - a)))}" if b - a else "",
+            )
+            if x
+        )
         text = text or "reordered"
     else:
         text = f"{before} -> {after}"
@@ -173,8 +212,16 @@ def params_read(rule: Rule, p: prm.Params) -> set[str]:
 # --- what it did to an item, a shipment, a ledger ------------------------------------------------
 
 
-def changes(from_: date | str, to: date | str, *, item: Any = None, txn: Any = None, ledger: Any = None,
-            ruleset: engine.RuleSet | None = None, screen: bool = True) -> ChangesResult:
+def changes(
+    from_: date | str,
+    to: date | str,
+    *,
+    item: Any = None,
+    txn: Any = None,
+    ledger: Any = None,
+    ruleset: engine.RuleSet | None = None,
+    screen: bool = True,
+) -> ChangesResult:
     """What changed between ``from_`` and ``to``; with an item (ItemSpec or dict), a transaction or a ledger
     (frame or path), also what it did to that subject."""
     d1, d2 = as_date(from_, "from"), as_date(to, "to")
@@ -210,42 +257,61 @@ def _txn_facts(txn: Any) -> dict:
 
 def _side(row: dict, item_only: bool) -> dict[str, Any]:
     reasons = [str(r) for r in row["reasons"] or []]
-    out = {"date": row["day"].isoformat(), "eccn": row["eccn"], "classification": row["classification"],
-           "rules_version": row["rules_version"]}
+    out = {
+        "date": row["day"].isoformat(),
+        "eccn": row["eccn"],
+        "classification": row["classification"],
+        "rules_version": row["rules_version"],
+    }
     if item_only:
         out |= {"reasons": [r for r in reasons if r.startswith("ccl.")], "missing": list(row["eccn_missing"] or [])}
     else:
-        out |= {"license_required": row["license_required"], "reasons": reasons, "missing": list(row["missing"] or []),
-                "review_policy": row["review_policy"], "license_exceptions": list(row["license_exceptions"] or []),
-                "authorization": row["authorization"]}
+        out |= {
+            "license_required": row["license_required"],
+            "reasons": reasons,
+            "missing": list(row["missing"] or []),
+            "review_policy": row["review_policy"],
+            "license_exceptions": list(row["license_exceptions"] or []),
+            "authorization": row["authorization"],
+        }
     return out
 
 
 def _for_row(res: ChangesResult, facts: dict, subject: str, rs: engine.RuleSet, screen: bool) -> None:
     from carveout.api import frame_of
 
-    out = engine.evaluate(frame_of([{**facts, "date": res.from_}, {**facts, "date": res.to}]), ruleset=rs,
-                          screen=screen)
+    out = engine.evaluate(
+        frame_of([{**facts, "date": res.from_}, {**facts, "date": res.to}]), ruleset=rs, screen=screen
+    )
     a, b = out.row(0, named=True), out.row(1, named=True)
     res.subject = subject
     res.before, res.after = _side(a, subject == "item"), _side(b, subject == "item")
     fired = {str(r) for r in (a["reasons"] or [])} | {str(r) for r in (b["reasons"] or [])}
     res.moved_by = _touching(res, fired, reclassified=a["eccn"] != b["eccn"], rs=rs, facts=facts)
-    known = {k: v for k, v in {**facts, "tpp": a["tpp"], "performance_density": a["performance_density"]}.items()
-             if v is not None}
+    known = {
+        k: v
+        for k, v in {**facts, "tpp": a["tpp"], "performance_density": a["performance_density"]}.items()
+        if v is not None
+    }
     res.tests = _tests(res.from_, res.to, [f for f in _NUMERIC_ITEM_FACTS if f in known], rs)
 
 
-def _touching(res: ChangesResult, fired: set[str], reclassified: bool, rs: engine.RuleSet,
-              facts: dict | None = None) -> list[dict[str, Any]]:
+def _touching(
+    res: ChangesResult, fired: set[str], reclassified: bool, rs: engine.RuleSet, facts: dict | None = None
+) -> list[dict[str, Any]]:
     """The rule and parameter changes that touch rules that fired on either date (and, when the
     classification changed, the classification rules that can read this kind of item)."""
     lo, hi = min(res.from_, res.to), max(res.from_, res.to)
     by_id = {r.id: r for r in rs.rules}
     relevant = {i for i in fired if i in by_id}
     if reclassified:
-        relevant |= {r.id for r in rs.rules if r.stage in CLASSIFY_STAGES and (r.active(lo) or r.active(hi))
-                     and _may_apply(r, facts or {}, rs.params(hi if r.active(hi) else lo))}
+        relevant |= {
+            r.id
+            for r in rs.rules
+            if r.stage in CLASSIFY_STAGES
+            and (r.active(lo) or r.active(hi))
+            and _may_apply(r, facts or {}, rs.params(hi if r.active(hi) else lo))
+        }
     moved = [c for c in res.rules if c["id"] in relevant]
     read: set[str] = set()
     for rid in relevant:

@@ -294,6 +294,10 @@ def _mount() -> None:
             app.registered_groups.append(grp)
     except (ImportError, AttributeError):
         pass
+    from carveout import whatif_cli  # light: typer and rich only; the work is imported per command
+
+    app.command("changes")(whatif_cli.changes_command)
+    app.command("counterfactual")(whatif_cli.counterfactual_command)
     try:
         from carveout.report import report_command
         app.command("report")(report_command)
