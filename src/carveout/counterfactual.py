@@ -24,7 +24,7 @@ import polars as pl
 
 from carveout import engine
 from carveout.asof import as_date
-from carveout.rules.cutpoints import CutPoints, cut_points
+from carveout.rules.cutpoints import Cut, CutPoints, cut_points
 from carveout.rules.registry import catalogue
 
 ITEM_KNOBS = (
@@ -52,6 +52,7 @@ class Alternative:
     stops_applying: list[dict[str, str]]
     starts_applying: list[dict[str, str]]
     cost: tuple[int, int, float]  # facts changed, thresholds crossed, summed relative change
+    knobs: dict[str, Any] = field(default_factory=dict)  # the searched facts' new values (density as such)
 
     def describe(self) -> str:
         conds = " and ".join(c["constraint"] for c in self.changes)
@@ -135,7 +136,7 @@ def counterfactual(
         day = day or date.today()
         base = {**s.facts(), "date": day}
     key = ("license_required",) if is_txn else ("eccn",)
-    cp = cut_points(day, rs)
+    cp = grid_cut_points(base, day, rs)
     knobs = [f for f in (facts or (ITEM_KNOBS + (SOURCING_KNOBS if is_txn else ()))) if _known(base, f)]
     grids = {f: _grid(f, base, cp) for f in knobs}
     grids = {f: g for f, g in grids.items() if g}
@@ -175,6 +176,17 @@ def _minimal(
         if not any(_dominates(o, ch, base, cp) for o, rr in found if o is not ch and (key is None or rr[key] == r[key]))
     ]
     return sorted((_alternative(ch, r, base, cp, original) for ch, r in kept), key=lambda a: (a.cost, a.describe()))
+
+
+def grid_cut_points(base: dict, day: date, ruleset: engine.RuleSet | None = None) -> CutPoints:
+    """The rules' cut points, plus TPP values where performance density crosses its own thresholds at
+    this item's die area (TPP changed alone keeps the area, so density moves with it)."""
+    cp = cut_points(day, ruleset)
+    area = base.get("die_area_mm2")
+    if not area:
+        return cp
+    extra = [Cut("tpp", c.op, c.value * area, c.rule) for c in cp.cuts_for("performance_density")]
+    return CutPoints(cp.cuts + extra, cp.matches, cp.opaque)
 
 
 def _known(base: dict, fact: str) -> bool:
@@ -225,6 +237,8 @@ def set_facts(base: dict, changes: dict[str, Any]) -> dict[str, Any]:
     keys = [k for k in changes if k != "performance_density"]
     if "performance_density" in changes:
         keys.append("die_area_mm2")
+    if "memory_bandwidth_gb_s" in changes and base.get("memory_bandwidth_density_gb_s_mm2") is not None:
+        keys.append("memory_bandwidth_density_gb_s_mm2")  # keep the density as it was, not recomputed
     return {k: r[k] for k in keys}
 
 
@@ -277,6 +291,7 @@ def _alternative(ch: dict, r: dict, base: dict, cp: CutPoints, original: dict) -
                 "to": _round(v),
                 "constraint": _constraint(f, old, v, cp),
                 "crossed": crossed,
+                "crossed_text": _crossed_text(f, crossed, cp, base.get("die_area_mm2")),
             }
         )
     cat = catalogue()
@@ -286,7 +301,17 @@ def _alternative(ch: dict, r: dict, base: dict, cp: CutPoints, original: dict) -
     def cite(ids: list[str]) -> list[dict[str, str]]:
         return [{"rule": i, "cite": getattr(cat.get(i), "cite", "")} for i in ids if not i.startswith("engine.")]
 
-    return Alternative(changes, set_facts(base, ch), r, cite(gone), cite(new), (len(ch), crossed_n, rel))
+    return Alternative(changes, set_facts(base, ch), r, cite(gone), cite(new), (len(ch), crossed_n, rel), dict(ch))
+
+
+def _crossed_text(fact: str, crossed: list[float], cp: CutPoints, area: float | None) -> list[str]:
+    """Thresholds as text; a TPP value that is really a density threshold at this die area says so."""
+    pd_cuts = cp.thresholds("performance_density")
+    out = []
+    for t in crossed:
+        dens = [d for d in pd_cuts if fact == "tpp" and area and abs(t - d * area) <= 1e-9 * max(t, 1.0)]
+        out.append(f"{t:g} (density {dens[0]:g} at {area:g} mm2)" if dens else f"{t:g}")
+    return out
 
 
 def _crossed(cp: CutPoints, fact: str, old: float, new: float) -> list[float]:
@@ -327,7 +352,7 @@ def _explain(res: CounterfactualResult) -> str:
         return text
     a = res.smallest
     crossed = [
-        f"{c['fact']} across {', '.join(f'{t:g}' for t in c['crossed'])}"
+        f"{c['fact']} across {', '.join(c['crossed_text'])}"
         if c["crossed"]
         else f"{c['fact']} {c['from']} -> {c['to']}"
         for c in a.changes
