@@ -153,9 +153,15 @@ def _delta(before: Any, after: Any, limit: int = 240) -> str:
             if before[k] != after[k]:
                 bv, av = before[k], after[k]
                 if isinstance(bv, dict) and isinstance(av, dict):
+                    changed = [f for f in sorted(set(bv) | set(av)) if bv.get(f) != av.get(f)]
+                    scalar = (str, int, float, bool, type(None))
+                    # scalars with their values (status: authorized -> revoked), structures by name
                     diffs = [
-                        f"{f}: {bv.get(f)} -> {av.get(f)}" for f in sorted(set(bv) | set(av)) if bv.get(f) != av.get(f)
+                        f"{f} {bv.get(f)} -> {av.get(f)}"
+                        for f in changed
+                        if isinstance(bv.get(f), scalar) and isinstance(av.get(f), scalar)
                     ]
+                    diffs += [f for f in changed if not any(d.startswith(f"{f} ") for d in diffs)]
                     parts.append(f"{k} ({'; '.join(diffs)})")
                 else:
                     parts.append(f"{k} changed")

@@ -8,6 +8,7 @@ test (ECCNs also at the Country Chart's entries and paragraphs, which the chart 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -130,6 +131,8 @@ def candidates(col: str, cp: CutPoints, row: dict, rules: Sequence[Rule], params
     if col in ECCN_FACTS:  # the item's own CCL category first, so it leads each group of equal answers
         pref = _CATEGORY.get(row.get("item_kind") or "", "")
         found = eccn_candidates(cp, rules, params)
+        if col == "base_eccn":  # the entry the item would sit in *otherwise*: not 3A090/4A090, not a .z
+            found = [e for e in found if not re.match(r"^[34]A090|.*\.z", e)]
         return sorted(found, key=lambda e: (e != "EAR99", not (pref and e.startswith(pref)), found.index(e)))
     if col == "item_kind":
         return list(ITEM_KINDS)
