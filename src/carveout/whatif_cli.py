@@ -172,7 +172,7 @@ def counterfactual_command(
                 " and ".join(c["constraint"] for c in a.changes),
                 ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in a.set_facts.items()),
                 result,
-                "\n".join(f"{s['rule']} ({s['cite']})" for s in a.stops_applying),
+                ", ".join(s["rule"] for s in a.stops_applying),
             )
         console.print(t)
     console.print(res.explanation, highlight=False)
