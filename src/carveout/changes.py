@@ -57,6 +57,28 @@ class ChangesResult:
         keys = ("eccn", "license_required", "reasons")
         return any(self.before.get(k) != self.after.get(k) for k in keys)
 
+    def why(self) -> list[str]:
+        """Plain sentences: which rules stopped or started deciding, and which comparisons changed."""
+        if self.before is None or self.after is None:
+            return []
+        out = []
+        b, a = set(self.before["reasons"]), set(self.after["reasons"])
+        by_id = {c["id"]: c for c in self.moved_by if c["kind"] == "rule"}
+        for rid in sorted(a - b):
+            c = by_id.get(rid)
+            out.append(f"{rid} applies on {self.to}" + (f" ({c['change']} {c['on']}, {c['source']})" if c else ""))
+        for rid in sorted(b - a):
+            c = by_id.get(rid)
+            out.append(f"{rid} no longer applies" + (f" ({c['change']} {c['on']}, {c['source']})" if c else ""))
+        for fact, d in self.tests.items():
+            if d["before"] and not d["after"]:
+                out.append(f"{fact} is no longer compared (was {', '.join(d['before'])})")
+            elif d["after"] and not d["before"]:
+                out.append(f"{fact} is now compared ({', '.join(d['after'])})")
+            else:
+                out.append(f"{fact}: compared {', '.join(d['before'])} -> {', '.join(d['after'])}")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "from": self.from_.isoformat(),
@@ -65,7 +87,13 @@ class ChangesResult:
             "changed": self.changed,
         }
         if self.subject in ("item", "transaction"):
-            out |= {"before": self.before, "after": self.after, "moved_by": self.moved_by, "tests": self.tests}
+            out |= {
+                "before": self.before,
+                "after": self.after,
+                "why": self.why(),
+                "moved_by": self.moved_by,
+                "tests": self.tests,
+            }
         if self.subject == "ledger" and self.rows is not None:
             r = self.rows
             out["summary"] = {

@@ -81,14 +81,10 @@ def _print_changes(res) -> None:
         if b.get("missing") or a.get("missing"):
             t.add_row("missing", "\n".join(b["missing"]), "\n".join(a["missing"]))
         console.print(t)
-        if res.tests:
-            console.print("[bold]How the rules compare its facts[/bold]")
-            for fact, d in res.tests.items():
-                console.print(
-                    f"  {fact}: {', '.join(d['before']) or 'not compared'} -> "
-                    f"{', '.join(d['after']) or 'not compared'}",
-                    highlight=False,
-                )
+        if res.why():
+            console.print("[bold]Why[/bold]")
+            for line in res.why():
+                console.print(f"  {line}", markup=False, highlight=False)
         _print_list("Changes in between that touch it", res.moved_by)
     elif res.subject == "ledger":
         s = res.to_dict()["summary"]
