@@ -120,3 +120,13 @@ def test_conditional_equals_check_with_the_fact_filled_in(txn, day, seed):
                 changes = other if isinstance(other, dict) else {next(iter(e.if_)): other}
                 filled = carveout.check(txn_with(txn, changes), as_of=day, conditional=False)
                 assert (filled.license_required, _reasons(filled)) == (e.license_required, e.reasons), (changes, txn)
+
+
+def test_an_eccn_without_its_paragraph_is_tried_at_its_paragraphs():
+    txn = {"item": {"kind": "equipment", "eccn": "3B001"}, **TO_CN}
+    d = carveout.check(txn, as_of="2024-06-01")
+    assert d.license_required == "needs_review" and d.conditional
+    values = [v for e in d.conditional for v in [e.if_["eccn"], *e.also]]
+    assert values and all(v.startswith("3B001.") for v in values)
+    for e in d.conditional:
+        _agrees(txn, e, "2024-06-01")

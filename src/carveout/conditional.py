@@ -44,6 +44,10 @@ def conditional(
         return []
     rules, params, cp = rules_on(day, ruleset)
     cands = {f: candidates(f, cp, base, rules, params) for f in facts}
+    for f in facts:  # an ECCN given without its paragraph: the values it can take are its paragraphs
+        given = base.get(f)
+        if f in ECCN_FACTS and given:
+            cands[f] = [v for v in cands[f] if v.startswith(f"{given}.")] or cands[f]
     facts = [f for f in facts if cands[f]]
     # Values no rule tells apart (e.g. 150 countries in no list) are tried once; the rest ride along.
     same: dict[Any, list[Any]] = {}
