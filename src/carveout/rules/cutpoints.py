@@ -256,8 +256,10 @@ def _literals(node: Any) -> list[Any] | None:
 def _is_hash(node: Any) -> bool:
     """Does the expression hash its input (outside literals, which can hold 10^5 serialised hashes)?"""
     if isinstance(node, dict):
-        return any(k == "Hash" or (isinstance(v, dict) and "Hash" in v) or (k != "Literal" and _is_hash(v))
-                   for k, v in node.items())
+        return any(
+            k == "Hash" or (isinstance(v, dict) and "Hash" in v) or (k != "Literal" and _is_hash(v))
+            for k, v in node.items()
+        )
     if isinstance(node, list):
         return any(_is_hash(v) for v in node)
     return node == "Hash"
