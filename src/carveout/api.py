@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from carveout import engine
+from carveout.asof import as_date
 from carveout.engine import evaluate
 from carveout.facts import DERIVED_FROM, SCHEMA
 from carveout.model import Classification, Determination, ItemSpec, Reason, Transaction
@@ -50,10 +51,10 @@ def _spec(spec: ItemSpec | dict) -> ItemSpec:
     return spec if isinstance(spec, ItemSpec) else ItemSpec.model_validate(spec)
 
 
-def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification:
+def classify(spec: ItemSpec | dict, as_of: date | str | None = None) -> Classification:
     """Decide the ECCN of one item from its specs, under the rules in force on ``as_of`` (today)."""
     s = _spec(spec)
-    day = as_of or date.today()
+    day = as_date(as_of) or date.today()
     row = evaluate(frame_of([{**s.facts(), "date": day}]), as_of=day, screen=False).row(0, named=True)
     return Classification(
         name=s.name,
@@ -69,9 +70,10 @@ def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification
     )
 
 
-def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None,
-          profile: Profile | None = None, jurisdiction: str | None = None) -> Determination:
-    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame.
+def check(txn: Transaction | dict, as_of: date | str | None = None, ruleset: engine.RuleSet | None = None,
+          profile: Profile | None = None, jurisdiction: str | None = None, conditional: bool = True) -> Determination:
+    """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame. A needs_review
+    answer also carries ``conditional``: the verdict under each value of the missing facts.
 
     ``jurisdiction="CN"`` answers under PRC law (rules/prc); several laws at once and the combined
     verdict: ``carveout.jurisdictions.check_all``."""
@@ -83,15 +85,22 @@ def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.Ru
             raise ValueError("check() answers under one law; use carveout.jurisdictions.check_all for several")
         ruleset = ruleset_for(codes[0], ruleset)
     t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
+    as_of = as_date(as_of)
     day = as_of or t.date or date.today()
     facts = {**t.facts(), "date": t.date or day}
     frame = apply_profile(frame_of([facts]), profile)
     if ruleset is not None and ruleset.jurisdiction != "US":  # another law: its rules only (jurisdictions.py)
         from carveout.jurisdictions import evaluate_in
 
-        row = evaluate_in(frame, ruleset.jurisdiction, as_of, ruleset).row(0, named=True)
+        out = evaluate_in(frame, ruleset.jurisdiction, as_of, ruleset)
     else:
-        row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
+        out = evaluate(frame, as_of=as_of, ruleset=ruleset)
+    row = out.row(0, named=True)
+    branches = []
+    if conditional and row["license_required"] == "needs_review" and (ruleset is None or ruleset.jurisdiction == "US"):
+        from carveout.conditional import for_check
+
+        branches = for_check(frame, out, as_of, ruleset)
     return Determination(
         license_required=row["license_required"],
         eccn=row["eccn"],
@@ -103,6 +112,7 @@ def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.Ru
         review_policy=row["review_policy"],
         as_of=row["day"],
         rules_version=row["rules_version"],
+        conditional=branches,
     )
 
 

@@ -161,6 +161,8 @@ def check(
                 console.print(f"   version: {r.source}")
             if facts:
                 console.print(f"   facts used: {facts}")
+        from carveout.conditional import print_conditional
+        print_conditional(console, d)
     else:
         t = Table("rule", "citation", "summary")
         for r in d.reasons:
@@ -395,6 +397,10 @@ def _mount() -> None:
     except (ImportError, AttributeError):
         pass
     app.command("shock")(__import__("carveout.shock.cli", fromlist=["x"]).shock_command)
+    from carveout import whatif_cli  # light: typer and rich only; the work is imported per command
+
+    app.command("changes")(whatif_cli.changes_command)
+    app.command("counterfactual")(whatif_cli.counterfactual_command)
 
 
 _mount()

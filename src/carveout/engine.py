@@ -18,7 +18,9 @@ from functools import cached_property
 import polars as pl
 
 from carveout import facts as fx
+from carveout.asof import as_date
 from carveout.rules import params as prm
+from carveout.rules.asks import ask
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
 
 NOT_CAPTURED = "not 3A090/4A090"
@@ -347,12 +349,13 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
     # A rule that is unknown although every fact it reads is known (a red flag, a chart control that
     # names paragraphs the item's ECCN does not state) is named itself.
     for r in enforced_reqs:
-        known = [pl.col(c).is_not_null() for c in sorted(_root_facts(exprs[r.id]))]
-        if pl.col("ccl_eccn").meta.root_names()[0] in exprs[r.id].meta.root_names():
-            known.append(pl.col("ccl_eccn").is_not_null())
+        known = [pl.col(c).is_not_null() for c in sorted(_root_facts(exprs[r.id]) - {"base_eccn"})]  # optional
+        # an unknown computed input (ECCN, subject to the EAR) is named where it is computed
+        computed = ("eccn", "ccl_eccn", "ac_level", "subject_to_ear")
+        known += [pl.col(c).is_not_null() for c in computed if c in exprs[r.id].meta.root_names()]
         missing.append(
             pl.when(col[r.id].is_null() & pl.all_horizontal(known or [pl.lit(True)])).then(
-                pl.lit(f"resolve: {r.id} ({r.cite})")
+                pl.lit(ask(r.id, r.cite))
             )
         )
 
@@ -408,7 +411,7 @@ OUTPUT_COLUMNS = tuple(c for c in fx.OUTPUTS if c not in ("ccl_eccn", "day"))
 
 def evaluate(
     frame: pl.DataFrame,
-    as_of: date | None = None,
+    as_of: date | str | None = None,
     *,
     ruleset: RuleSet | None = None,
     screen: bool = True,
@@ -418,7 +421,7 @@ def evaluate(
     ``as_of`` evaluates every row under the rules of that day; otherwise each row's own ``date`` is
     used (today where it is empty).
     """
-    rs = ruleset or BASELINE
+    rs, as_of = ruleset or BASELINE, as_date(as_of)  # an ISO string is a date too
     if frame.height == 0:  # same columns and types as a real result, no rows
         return evaluate(frame.clear(1), as_of, ruleset=rs, screen=False).clear()
     f = fx.conform(frame)

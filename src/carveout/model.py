@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -209,6 +209,22 @@ class Classification(BaseModel):
     rules_version: str
 
 
+class ConditionalAnswer(BaseModel):
+    """The verdict if a missing fact had this value (``if``); ``also`` lists other values with the same
+    answer, ``range`` the span of a number between the rules' thresholds."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    if_: dict[str, Any] = Field(alias="if")
+    license_required: Literal["yes", "no", "needs_review"]
+    reasons: list[str]
+    eccn: str | None = None
+    range: str | None = None
+    also: list[Any] = Field(default_factory=list)
+    values: int | None = Field(default=None, description="how many values share this answer, when many")
+    missing: list[str] = Field(default_factory=list)
+
+
 class Determination(BaseModel):
     license_required: Literal["yes", "no", "needs_review"]
     eccn: str | None
@@ -220,3 +236,5 @@ class Determination(BaseModel):
     review_policy: str | None
     as_of: date
     rules_version: str
+    conditional: list[ConditionalAnswer] = Field(
+        default_factory=list, description="needs_review only: the verdict under each value of a missing fact")

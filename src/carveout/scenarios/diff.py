@@ -22,6 +22,7 @@ from typing import Any, Literal
 import polars as pl
 
 from carveout import engine
+from carveout.asof import as_date
 from carveout.scenarios.compile import Compiled, compile_scenario
 from carveout.scenarios.data import facilities
 from carveout.scenarios.model import Scenario, load
@@ -55,7 +56,7 @@ def resolve_day(compiled: Compiled, as_of: date | str | None) -> date | None:
         return None
     if as_of is None:  # from now on: the later of today and the day the variant takes effect
         return max(compiled.effective, date.today())
-    return as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of))
+    return as_date(as_of)
 
 
 def apply_caps(out: pl.DataFrame, compiled: Compiled) -> pl.DataFrame:
@@ -176,14 +177,20 @@ def diff(ledger: pl.DataFrame, scenario: ScenarioRef, against: ScenarioRef = "ba
     day = resolve_day(sc, as_of)
     a = evaluate_scenario(ledger, base, day if as_of != "rows" else "rows", screen=screen)
     b = evaluate_scenario(ledger, sc, day if as_of != "rows" else "rows", screen=screen)
+    changed, aggs = compare(a, b)
+    return DiffResult(sc.scenario.name, base.scenario.name, day, changed, aggs, a, b, sc.warnings)
+
+
+def compare(a: pl.DataFrame, b: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """Rows of two evaluations of one ledger whose verdict differs (``from`` = a, ``to`` = b), with
+    reasons on both sides, and the aggregates by dimension. Shared by ``scenario diff`` and ``changes``."""
     keys = [c for c in KEY_COLUMNS if c in b.columns]
     joined = (b.select(keys).join(_verdict_view(a, "base"), on="row", how="left")
               .join(_verdict_view(b, "scen"), on="row", how="left"))
     changed = joined.filter(pl.col("base_license_required").ne_missing(pl.col("scen_license_required")))
     changed = with_company(changed).with_columns(
         pl.col("base_license_required").alias("from"), pl.col("scen_license_required").alias("to"))
-    aggs = {name: aggregate(changed, col) for name, col in DIMENSIONS.items()}
-    return DiffResult(sc.scenario.name, base.scenario.name, day, changed, aggs, a, b, sc.warnings)
+    return changed, {name: aggregate(changed, col) for name, col in DIMENSIONS.items()}
 
 
 def aggregate(changed: pl.DataFrame, by: str) -> pl.DataFrame:

@@ -48,6 +48,7 @@ from pydantic import Field, ValidationError
 
 from carveout import engine
 from carveout import facts as fx
+from carveout.asof import as_date
 from carveout.rules.registry import F
 from carveout.scenarios.compile import Compiled, compile_chain
 from carveout.scenarios.data import ALLIED_HQ, facilities
@@ -542,7 +543,7 @@ def pareto(points: pl.DataFrame) -> pl.DataFrame:
 
 
 def frontier(ledger: pl.DataFrame, scenario: str | Path | Scenario, candidates: Candidates | str | Path, *,
-             as_of: date | None = None, executor: str = "local", scheduler: str | None = None,
+             as_of: date | str | None = None, executor: str = "local", scheduler: str | None = None,
              workers: int | None = None, screen: bool = True, chunk: int | None = None,
              incremental: bool = True, verify: bool = False) -> FrontierResult:
     """Evaluate every combination of candidate exemptions on top of ``scenario``; return the Pareto set.
@@ -557,7 +558,7 @@ def frontier(ledger: pl.DataFrame, scenario: str | Path | Scenario, candidates: 
     sc = scenario if isinstance(scenario, Scenario) else load(scenario)
     cands = candidates if isinstance(candidates, Candidates) else load_candidates(candidates)
     base_chain = chain(sc)
-    day = as_of or max(sc.effective, date.today())
+    day = as_date(as_of) or max(sc.effective, date.today())
     n = len(cands.candidates)
     combos = combinations(n, cands.max_combinations)
     full = tuple(range(n))
