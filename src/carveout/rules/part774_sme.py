@@ -26,7 +26,8 @@ def _kind(f: Facts, equipment: str) -> pl.Expr:
 
 @rule("ccl.3b001.f.1.pre2023", cite="15 CFR 774 Supp. 1, 3B001.f.1 (text before 88 FR 73424)", stage="classify",
       effective="2022-10-07", until="2023-11-16",
-      source="long-standing Wassenaar 3.B.1.f.1 wording [C-secondary]; modelled from the start of the timeline", yields="3B001.f.1")
+      source="long-standing Wassenaar 3.B.1.f.1 wording [C-secondary]; modelled from the start of the timeline",
+      yields="3B001.f.1")
 def litho_pre2023(f: Facts, p: Params) -> pl.Expr:
     """Step-and-repeat or step-and-scan lithography with a light source below 193 nm, or able to print a
     minimum resolvable feature of 45 nm or less (every immersion DUV scanner before Nov 2023)."""
