@@ -90,21 +90,23 @@ def fdp_fn5(f: Facts, p: Params) -> pl.Expr:
       source=RUSSIA22)
 def fdp_russia_belarus(f: Facts, p: Params) -> pl.Expr:
     """Russia/Belarus FDP: foreign CCL items made from U.S. software or technology (or by such a plant),
-    destined to Russia or Belarus. Reexports from Supp. 3 to part 746 partner countries are excluded;
-    that exclusion is resolved by hand (part734.9.f.partner_exclusion)."""
+    destined to Russia or Belarus. Reexports from Supp. 3 to part 746 partner countries are excluded, and
+    EAR99 items are reached only by HTS code; both are left to review (part734.9.f.resolve)."""
     partner = isin(f.ship_from, p.get("ru_by_fdp_partner_countries"))
     return (_foreign_product(f) & on_ccl(pl.col("ccl_eccn")) & isin(f.destination, ["RU", "BY"])
             & (f.ship_from != "US") & ~partner)
 
 
-@rule("part734.9.f.partner_exclusion", cite="15 CFR 734.9(f); Supp. 3 to part 746", stage="require",
+@rule("part734.9.f.resolve", cite="15 CFR 734.9(f); Supp. 2-4 and 3 to part 746", stage="require",
       effective="2022-02-24", source=RUSSIA22)
-def fdp_russia_partner(f: Facts, p: Params) -> pl.Expr:
-    """A foreign CCL item made from U.S. technology going to Russia/Belarus from a partner country: the
-    partner-country exclusion of the Russia/Belarus FDP rule may apply; the Supp. 3 list carveout holds is
-    not verified, so the answer waits for a reviewer."""
+def fdp_russia_resolve(f: Facts, p: Params) -> pl.Expr:
+    """A foreign item made from U.S. technology going to Russia/Belarus that carveout cannot place: a
+    reexport from a Supp. 3 partner country (excluded from the FDP rule; the list carveout holds is not
+    verified), or an item without a CCL entry (EAR99 items listed by HTS code in the part 746 supplements are
+    reached; those lists are not modelled). The answer waits for a reviewer."""
     partner = isin(f.ship_from, p.get("ru_by_fdp_partner_countries"))
-    cond = _foreign_product(f) & on_ccl(pl.col("ccl_eccn")) & isin(f.destination, ["RU", "BY"]) & partner
+    not_ccl = ~on_ccl(pl.col("ccl_eccn"))
+    cond = _foreign_product(f) & isin(f.destination, ["RU", "BY"]) & (f.ship_from != "US") & (partner | not_ccl)
     return pl.when(cond.fill_null(False)).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False))
 
 
