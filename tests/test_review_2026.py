@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 import pytest
 from conftest import load_cases
 
 import carveout
+from carveout import catalogue_data
 
 REVIEW = load_cases("review_2026.yaml")
 CASES = REVIEW["cases"]
@@ -55,3 +57,19 @@ def test_review_case(case):
         assert m in d.missing, d.missing
     for r in d.reasons:
         assert r.citation and r.summary
+
+
+def test_catalogue_systems_classify_from_their_gpus():
+    """Issue #12 item 13: the DGX/HGX rows carry no IC figures of their own; they take the contained GPU's."""
+    cat = catalogue_data.chips()
+    by_name = {r["item_name"]: r for r in cat.to_dicts()}
+    for system, gpu in (("NVIDIA DGX H100", "NVIDIA H100 SXM"), ("NVIDIA HGX H20 (8-GPU board)", "NVIDIA H20")):
+        s, g = by_name[system], by_name[gpu]
+        assert s["contains"] == gpu
+        for col in ("tpp", "die_area_mm2", "marketed_for_datacenter", "interconnect_gb_s"):
+            assert s[col] == g[col], (system, col)
+    out = carveout.evaluate(cat.filter(cat["item_kind"] == "computer"), as_of=date(2024, 6, 1),
+                            screen=False)
+    eccn = dict(zip(out["item_name"], out["eccn"], strict=True))
+    assert eccn["NVIDIA DGX H100"] == "4A090.a"
+    assert eccn["NVIDIA HGX H20 (8-GPU board)"] == "not 3A090/4A090"

@@ -183,9 +183,14 @@ class Transaction(_Strict):
 
     def facts(self) -> dict:
         eu = self.end_user
+        item = self.item
+        if item.contains and self.date is not None:  # a computer or module: facts of its most capable IC
+            from carveout.contains import resolve_contains  # late: contains evaluates through the engine
+
+            item = resolve_contains(item, self.date)
         return {
             "date": self.date,
-            **self.item.facts(),
+            **item.facts(),
             **self.origin.model_dump(),
             "exporter": self.exporter,
             "exporter_hq_country": self.exporter_hq_country,
