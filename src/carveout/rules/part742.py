@@ -176,7 +176,8 @@ def _specified_sme(p: Params) -> list[str]:
     return [f"3{g}{n}" for n in base for g in "BDE"]
 
 
-@rule("part742.rs.sme.3b993", cite="15 CFR 742.6(a)(11)", stage="require", effective="2024-12-02", source=DEC24)
+@rule("part742.rs.sme.3b993", cite="15 CFR 742.6(a)(11)", stage="require", effective="2024-12-02",
+      source=f"{DEC24}; footnote-5 scope per an eCFR 2026-07-23 transcription [C-secondary]")
 def sme_3b993(f: Facts, p: Params) -> pl.Expr:
     """3B993/3B994 (and 3D993/3D994/3E993/3E994) need an RS licence only when an Entity List party with
     footnote 5 is involved; to other Macau/D:5 parties the end-use rules of 744.23 still apply."""
