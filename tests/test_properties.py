@@ -249,6 +249,11 @@ def test_moving_into_d5_or_macau_never_clears(rows, day, dest, origin):
     fact=st.sampled_from(NULLABLE_FACTS),
 )
 def test_forgetting_a_fact_never_clears(rows, day, fact):
+    if fact == "base_eccn":
+        # Beside a declared ECCN the base ECCN is a second, possibly less specific or contradicting statement
+        # (3A001 beside 3A001.z, 3A001 beside 3B001.c): dropping it may rightly resolve the doubt it raised.
+        # Until issue #12 the anachronistic 2022 headquarters prong of 744.23 left such rows unknown anyway.
+        rows = [r for r in rows if r.get("eccn_declared") is None] or [{**rows[0], "eccn_declared": None}]
     forgotten = [{**r, fact: None} for r in rows]
     _worse(*pair(rows, forgotten, day), rows, forgotten, day, f"{fact}=null")
 

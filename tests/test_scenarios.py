@@ -90,17 +90,18 @@ def _veu_rule_present() -> bool:
 def test_revoking_a_veu_site_licenses_exactly_its_eligible_rows(tmp_path):
     led = small_ledger()
     base = engine.evaluate(led, as_of=VEU_DAY, screen=False)
-    # documented behaviour: an eligible item to an authorized VEU site needs no licence, authorization VEU
-    veu_rows = base.filter(pl.col("authorization").str.contains("VEU").fill_null(False))
+    # An authorized VEU site whose Supp. 7 eligible-item list was not captured can neither cover nor exclude an
+    # item: those rows wait for review (issue #12 item 6), and the revocation turns them into licences.
+    unknown_cover = "resolve: part748.15.veu (15 CFR 748.15; Supp. 7 to part 748)"
+    veu_rows = base.filter(pl.col("missing").list.contains(unknown_cover))
     assert set(veu_rows["facility_id"]) == {"SAMSUNG-XIAN", "SKH-WUXI"}
-    assert set(veu_rows["license_required"]) == {"no"}
+    assert set(veu_rows["license_required"]) == {"needs_review"}
     sc = write(tmp_path, {"name": "revoke_xian", "effective": "2024-06-01",
                           "list_edits": {"veu": [{"action": "revoke", "site": "SAMSUNG-XIAN"}]}})
     res = diff(led, sc, as_of=VEU_DAY, screen=False)
     expected = set(veu_rows.filter(pl.col("facility_id") == "SAMSUNG-XIAN")["row"].to_list())
     assert set(res.rows["row"].to_list()) == expected
-    assert set(res.rows["to"]) == {"yes"} and set(res.rows["from"]) == {"no"}
-    assert all("part748.15.veu" in r for r in res.rows["base_reasons"].to_list())
+    assert set(res.rows["to"]) == {"yes"} and set(res.rows["from"]) == {"needs_review"}
     assert res.aggregates["company"]["company"].to_list() == ["Samsung Electronics"]
     ex = exposure(res)
     fab = ex.by_fab.row(0, named=True)

@@ -9,6 +9,7 @@ import polars as pl
 
 from carveout import engine
 from carveout.asof import as_date
+from carveout.contains import resolve_contains
 from carveout.engine import evaluate
 from carveout.facts import DERIVED_FROM, SCHEMA
 from carveout.model import Classification, Determination, ItemSpec, Reason, Transaction
@@ -53,8 +54,8 @@ def _spec(spec: ItemSpec | dict) -> ItemSpec:
 
 def classify(spec: ItemSpec | dict, as_of: date | str | None = None) -> Classification:
     """Decide the ECCN of one item from its specs, under the rules in force on ``as_of`` (today)."""
-    s = _spec(spec)
     day = as_date(as_of) or date.today()
+    s = resolve_contains(_spec(spec), day)
     row = evaluate(frame_of([{**s.facts(), "date": day}]), as_of=day, screen=False).row(0, named=True)
     return Classification(
         name=s.name,
@@ -87,6 +88,7 @@ def check(txn: Transaction | dict, as_of: date | str | None = None, ruleset: eng
     t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
     as_of = as_date(as_of)
     day = as_of or t.date or date.today()
+    t = t.model_copy(update={"item": resolve_contains(t.item, t.date or day)}) if t.item.contains else t
     facts = {**t.facts(), "date": t.date or day}
     frame = apply_profile(frame_of([facts]), profile)
     if ruleset is not None and ruleset.jurisdiction != "US":  # another law: its rules only (jurisdictions.py)

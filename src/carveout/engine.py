@@ -187,7 +187,8 @@ def _classify(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Step
     conds = [(lab, pl.any_horizontal([pl.col(f"_c:{i}") for i in ids])) for lab, ids in labels.items()]
     label = _chain(conds, NOT_CAPTURED)
     declared = pl.col("eccn_declared").str.strip_chars()
-    uses_specs = pl.col("item_kind").is_in(["ic", "computer", "hbm"])
+    uses_specs = pl.col("item_kind").is_in(["ic", "computer", "hbm"]) | (
+        (pl.col("item_kind") == "equipment") & pl.col("equipment_type").is_not_null())  # SME from its parameters
     # A declared ECCN is the exporter's classification; parameters, when given, are checked against it.
     eccn = (
         pl.when(declared.is_not_null() & ~uses_specs.fill_null(False))
@@ -236,11 +237,11 @@ def _classify(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Step
     )
     # Which 3A090 family the item meets: .z items keep the paragraph of the IC they incorporate.
     level = (
-        pl.when(pl.col("classification").str.ends_with(".a"))
+        pl.when(pl.col("classification").str.contains(r"^[34]A090.*\.a$"))
         .then(pl.lit("a"))
-        .when(pl.col("classification").str.ends_with(".b"))
+        .when(pl.col("classification").str.contains(r"^[34]A090.*\.b$"))
         .then(pl.lit("b"))
-        .when(pl.col("classification").str.ends_with(".c"))
+        .when(pl.col("classification").str.contains(r"^[34]A090.*\.c$"))
         .then(pl.lit("c"))
         .when(pl.col("eccn").str.contains(r"^[34]A090(\.a(\..*)?)?$"))
         .then(pl.lit("a"))
@@ -306,14 +307,19 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
         )
 
     auths = by_stage.get("authorize", [])
-    uncovered = [col[r.id].fill_null(False) & ~overcome(r, auths) for r in enforced_reqs]
+
+    def overcome_kleene(req: Rule) -> pl.Expr:  # an authorization whose coverage is unknown stays unknown
+        return pl.any_horizontal([col[a.id] for a in auths if req.id.startswith(a.overcomes)] or [pl.lit(False)])
+
+    uncovered = [col[r.id].fill_null(False) & ~overcome_kleene(r) for r in enforced_reqs]
     # Materialised once, then referenced: keeps the expression graph small for one-row checks.
     sig = sig.with_columns(
-        _any_yes=pl.any_horizontal(uncovered) if uncovered else pl.lit(False),
+        _any_yes=pl.any_horizontal(uncovered).fill_null(False) if uncovered else pl.lit(False),
         _any_true=pl.any_horizontal([col[r.id].fill_null(False) for r in enforced_reqs] or [pl.lit(False)]),
         # An unknown requirement matters unless an authorization that would lift it is in hand.
         _any_null=pl.any_horizontal(
-            [col[r.id].is_null() & ~overcome(r, auths) for r in enforced_reqs] or [pl.lit(False)]
+            [col[r.id].is_null() & ~overcome(r, auths) for r in enforced_reqs] + [u.is_null() for u in uncovered]
+            or [pl.lit(False)]
         ),
     )
     any_yes, any_true, any_null = pl.col("_any_yes"), pl.col("_any_true"), pl.col("_any_null")
@@ -358,6 +364,10 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
                 pl.lit(ask(r.id, r.cite))
             )
         )
+
+    # An authorization whose coverage is unknown (a VEU site whose eligible-item list was not captured).
+    missing += [pl.when(col[a.id].is_null() & any_true & ~any_yes).then(pl.lit(f"resolve: {a.id} ({a.cite})"))
+                for a in auths]
 
     sig = sig.with_columns(license_required=status).with_columns(
         _reasons=pl.concat_list(

@@ -46,6 +46,26 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "memory_bandwidth_density_gb_s_mm2": (pl.Float64(), "memory bandwidth / package or stack area"),
     "memory_bandwidth_gb_s": (pl.Float64(), "total DRAM bandwidth of the package, GB/s"),
     "performance_density": (pl.Float64(), "TPP / applicable die area (derived)"),
+    "below_5g_level": (pl.Boolean(), "item works below the 5G level (FN1 review policy)"),
+    # semiconductor manufacturing equipment parameters (rules/part774_sme.py)
+    "equipment_type": (pl.String(), "lithography | etch | deposition | ion_implantation | inspection | other"),
+    "wafer_diameter_mm": (pl.Float64(), "largest wafer diameter the equipment is designed for, mm"),
+    "litho_wavelength_nm": (pl.Float64(), "lithography light source wavelength, nm"),
+    "litho_mrf_nm": (pl.Float64(), "lithography minimum resolvable feature size, nm"),
+    "litho_overlay_nm": (pl.Float64(), "lithography maximum dedicated chuck overlay, nm"),
+    "etch_mode": (pl.String(), "isotropic | anisotropic"),
+    "etch_sige_si_selectivity": (pl.Float64(), "largest SiGe:Si etch selectivity (x:1)"),
+    "etch_dielectric": (pl.Boolean(), "etch equipment designed for dielectric material"),
+    "etch_aspect_ratio": (pl.Float64(), "aspect ratio of the features the etch enables (x:1)"),
+    "etch_top_cd_nm": (pl.Float64(), "lateral dimension on the top surface, nm"),
+    "deposition_carbon_cvd": (pl.Boolean(), "CVD of a carbon material layer"),
+    "deposition_film_density_g_cm3": (pl.Float64(), "deposited film density, g/cm3"),
+    "implant_beam_current_ma": (pl.Float64(), "ion implanter beam current, mA"),
+    "implant_beam_energy_kev": (pl.Float64(), "ion implanter beam energy, keV"),
+    "implant_angular_accuracy_deg": (pl.Float64(), "ion implanter angular accuracy, degrees"),
+    "inspection_patterned_wafer_defects": (pl.Boolean(), "patterned-wafer defect inspection or metrology"),
+    "inspection_defect_size_nm": (pl.Float64(), "smallest defect the inspection tool detects, nm"),
+    "inspection_advanced_source": (pl.Boolean(), "light < 400 nm, e-beam <= 1.65 nm, CFE or >= 2 e-beam sources"),
     # origin and jurisdiction (part 734)
     "us_origin": (pl.Boolean(), "the item is U.S.-origin"),
     "us_controlled_content_pct": (pl.Float64(), "share of controlled U.S.-origin content, percent"),
@@ -54,6 +74,7 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "contains_us_ic": (pl.Boolean(), "foreign SME containing a U.S.-origin IC (734.4(a)(8)/(a)(9))"),
     "cn_origin": (pl.Boolean(), "the item is of PRC origin (PRC rules: re-exports from third countries)"),
     "made_with_cn_re_technology": (pl.Boolean(), "foreign item made with PRC rare-earth technology (2025 No. 61)"),
+    "listed_by_first_exporting_country": (pl.Boolean(), "the first exporting country lists the item (734.4(a)(3))"),
     # parties and places
     "exporter": (pl.String(), "shipper's name"),
     "exporter_hq_country": (pl.String(), "shipper's headquarters country (ISO-2)"),
@@ -69,6 +90,7 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
         pl.Boolean(),
         "end user is owned 50 % or more by listed parties (Affiliates rule)",
     ),
+    "end_user_majority_owned_by_d5_hq": (pl.Boolean(), "end user majority-owned by a Macau/D:5-HQ'd entity"),
     "end_use": (pl.String(), "end use, from the documented vocabulary"),
     "facility_id": (pl.String(), "facility id (e.g. SAMSUNG-XIAN) for VEU sites"),
     "end_use_logic_nm": (pl.Float64(), "node of the logic ICs the end use makes, nm (PRC 2025 No. 61 review)"),
@@ -81,6 +103,8 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "us_person_support": (pl.Boolean(), "a U.S. person supports production at the destination facility"),
     "licence_on_file": (pl.Boolean(), "an individual licence covering this shipment is on file"),
     "mofcom_licence_on_file": (pl.Boolean(), "a PRC MOFCOM dual-use export licence covers this shipment"),
+    "bought_by_copackage_designer": (pl.Boolean(), "HBM bought directly by the co-package designer (740.25(c))"),
+    "to_distributor": (pl.Boolean(), "consignee or purchaser is a distributor (740.25(d))"),
 }
 
 # How a missing fact is named to the user: derived facts point at what must be supplied.

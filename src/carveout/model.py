@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from carveout.facts import END_USES, FOOTNOTES, ITEM_KINDS
 from carveout.materials import MATERIALS
 
+EquipmentType = Literal["lithography", "etch", "deposition", "ion_implantation", "inspection", "other"]
 Kind = Literal["ic", "computer", "hbm", "equipment", "software", "technology", "material", "other"]
 assert set(ITEM_KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
 
@@ -35,6 +36,32 @@ class ProcessingUnit(_Strict):
         if self.mac_tops is not None and self.bit_length is not None:
             options.append(2 * self.mac_tops * self.bit_length)
         return max(options) if options else None
+
+
+class SmeSpec(_Strict):
+    """Semiconductor manufacturing equipment described by the parameters the CCL entries test (3B001,
+    3B993, 3B994); the classification rules are in rules/part774_sme.py and name any parameter missing."""
+
+    equipment_type: EquipmentType | None = None
+    wafer_diameter_mm: float | None = Field(default=None, gt=0)
+    litho_wavelength_nm: float | None = Field(default=None, gt=0, description="light source wavelength")
+    litho_mrf_nm: float | None = Field(default=None, gt=0, description="minimum resolvable feature size")
+    litho_overlay_nm: float | None = Field(default=None, ge=0, description="maximum dedicated chuck overlay")
+    etch_mode: Literal["isotropic", "anisotropic"] | None = None
+    etch_sige_si_selectivity: float | None = Field(default=None, ge=0, description="largest SiGe:Si selectivity (x:1)")
+    etch_dielectric: bool | None = Field(default=None, description="designed to etch dielectric material")
+    etch_aspect_ratio: float | None = Field(default=None, ge=0, description="aspect ratio enabled (x:1)")
+    etch_top_cd_nm: float | None = Field(default=None, ge=0, description="lateral dimension on the top surface")
+    deposition_carbon_cvd: bool | None = Field(default=None, description="CVD of a carbon material layer")
+    deposition_film_density_g_cm3: float | None = Field(default=None, ge=0)
+    implant_beam_current_ma: float | None = Field(default=None, ge=0)
+    implant_beam_energy_kev: float | None = Field(default=None, ge=0)
+    implant_angular_accuracy_deg: float | None = Field(default=None, ge=0)
+    inspection_patterned_wafer_defects: bool | None = Field(
+        default=None, description="patterned-wafer defect inspection or metrology")
+    inspection_defect_size_nm: float | None = Field(default=None, ge=0, description="smallest defect detected")
+    inspection_advanced_source: bool | None = Field(
+        default=None, description="light source < 400 nm, e-beam resolution <= 1.65 nm, a CFE source or >= 2 e-beams")
 
 
 class ItemSpec(_Strict):
@@ -65,6 +92,12 @@ class ItemSpec(_Strict):
             raise ValueError(f"material {self.material!r} is not in the vocabulary (carveout.materials); "
                              "use 'other' for a material it does not name")
         return self
+    contains: list[ItemSpec] | None = Field(
+        default=None, description="ICs (or modules) inside a computer, assembly or module, each with specs or an "
+        "ECCN: 4A090/.z are decided from them (carveout.contains)")
+    below_5g_level: bool | None = Field(
+        default=None, description="the item works below the 5G level (Huawei entries' case-by-case policy)")
+    sme: SmeSpec | None = Field(default=None, description="equipment parameters the CCL SME entries test")
 
     def computed_tpp(self) -> float | None:
         """TPP as given, else 2 x MacTOPS x bit length: max over precisions, summed over units."""
@@ -97,6 +130,8 @@ class ItemSpec(_Strict):
             "memory_bandwidth_gb_s": self.memory_bandwidth_gb_s,
             "material": self.material,
             "rare_earth_content_pct": self.rare_earth_content_pct,
+            "below_5g_level": self.below_5g_level,
+            **(self.sme or SmeSpec()).model_dump(),
         }
 
 
@@ -108,6 +143,8 @@ class EndUser(_Strict):
     listed: bool | None = None
     affiliate_of_listed: bool | None = Field(
         default=None, description="owned 50 % or more by listed parties (Affiliates rule, 744.11(a)(3))")
+    majority_owned_by_d5_hq: bool | None = Field(
+        default=None, description="majority-owned by an entity headquartered in Macau or D:5 (744.23(d)(2))")
 
     @model_validator(mode="after")
     def _footnote(self) -> EndUser:
@@ -124,6 +161,9 @@ class Origin(_Strict):
     contains_us_ic: bool | None = None
     cn_origin: bool | None = None
     made_with_cn_re_technology: bool | None = None
+    listed_by_first_exporting_country: bool | None = Field(
+        default=None, description="the country the item is first exported from lists it on its own control list "
+        "(734.4(a)(3))")
 
 
 class Transaction(_Strict):
@@ -149,6 +189,9 @@ class Transaction(_Strict):
     mofcom_licence_on_file: bool | None = None
     end_use_logic_nm: float | None = Field(default=None, gt=0)
     end_use_memory_layers: float | None = Field(default=None, gt=0)
+    bought_by_copackage_designer: bool | None = Field(
+        default=None, description="HBM bought directly by the designer of the IC it is co-packaged with (740.25(c))")
+    to_distributor: bool | None = Field(default=None, description="consignee or purchaser is a distributor (740.25(d))")
 
     @model_validator(mode="after")
     def _end_use(self) -> Transaction:
@@ -158,9 +201,14 @@ class Transaction(_Strict):
 
     def facts(self) -> dict:
         eu = self.end_user
+        item = self.item
+        if item.contains and self.date is not None:  # a computer or module: facts of its most capable IC
+            from carveout.contains import resolve_contains  # late: contains evaluates through the engine
+
+            item = resolve_contains(item, self.date)
         return {
             "date": self.date,
-            **self.item.facts(),
+            **item.facts(),
             **self.origin.model_dump(),
             "exporter": self.exporter,
             "exporter_hq_country": self.exporter_hq_country,
@@ -174,6 +222,7 @@ class Transaction(_Strict):
             "entity_list_footnote": eu.entity_list_footnote
             if eu.entity_list_footnote is not None else (0 if eu.listed is not None else None),
             "end_user_affiliate_of_listed": eu.affiliate_of_listed,
+            "end_user_majority_owned_by_d5_hq": eu.majority_owned_by_d5_hq,
             "end_use": self.end_use,
             "facility_id": self.facility_id,
             "value_usd": self.value_usd,
@@ -185,6 +234,8 @@ class Transaction(_Strict):
             "mofcom_licence_on_file": self.mofcom_licence_on_file,
             "end_use_logic_nm": self.end_use_logic_nm,
             "end_use_memory_layers": self.end_use_memory_layers,
+            "bought_by_copackage_designer": self.bought_by_copackage_designer,
+            "to_distributor": self.to_distributor,
         }
 
 

@@ -56,3 +56,27 @@ def isin(expr: pl.Expr, values: Iterable[str] | None) -> pl.Expr:
 def end_use_scope(p: Params) -> list[str]:
     """744.23/744.6 destinations: PRC (2022), plus Macau (2023-01-17), then Macau or D:5 (2023-11-17)."""
     return d5_macau(p) if p.get("end_use_scope_d5", False) else list(p.legacy_prc_scope or [])
+
+
+def over_de_minimis(f, p: Params) -> pl.Expr:
+    """734.4(c)-(d): controlled U.S. content above the de minimis level (10 % for E:1/E:2, else 25 %)."""
+    embargoed = isin(f.destination, p.group("E:1") + p.group("E:2"))
+    limit = pl.when(embargoed).then(pl.lit(p.de_minimis_pct_e1_e2)).otherwise(pl.lit(p.de_minimis_pct_general))
+    return f.us_controlled_content_pct > limit
+
+
+def from_abroad(f) -> pl.Expr:
+    """A reexport or an export from abroad (not an export from the U.S., not an in-country transfer)."""
+    return (f.ship_from != "US") & (f.transaction_type != "in-country transfer")
+
+
+def equivalent_controls_reexporter(f, p: Params) -> pl.Expr:
+    """742.4(a)(4)(ii) / 742.6(a)(6)(i)(A)(2): a foreign-made item reexported or exported from abroad by
+    an entity located in a Supp. 4 to part 742 country, neither it nor its ultimate parent headquartered
+    in Macau or D:5 (``exporter_hq_country`` is read as the HQ of the shipper's ultimate parent)."""
+    return (
+        (f.us_origin == False)  # noqa: E712 - Kleene: null stays null
+        & from_abroad(f)
+        & isin(f.ship_from, p.get("equivalent_controls_countries"))
+        & ~isin(f.exporter_hq_country, d5_macau(p))
+    )

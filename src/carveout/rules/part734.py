@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from carveout.rules.common import d5_macau, eccn_in, isin
+from carveout.rules.common import d5_macau, eccn_in, equivalent_controls_reexporter, isin, on_ccl, over_de_minimis
 from carveout.rules.params import Params
 from carveout.rules.registry import Facts, rule
 
@@ -15,6 +15,7 @@ OCT22 = "87 FR 62186 (2022-10-13)"
 MACAU23 = "88 FR 2821 (2023-01-18)"
 OCT23 = "88 FR 73458 (2023-10-25)"
 DEC24 = "89 FR 96790 (2024-12-05)"
+RUSSIA22 = "87 FR 12226 (2022-03-03), effective 2022-02-24"
 
 def _foreign_product(f: Facts) -> pl.Expr:
     """Made abroad from U.S. software/technology, or by a plant that is itself such a direct product."""
@@ -30,17 +31,27 @@ def us_origin(f: Facts, p: Params) -> pl.Expr:
 @rule("part734.4.de_minimis", cite="15 CFR 734.4(c)-(d)", stage="jurisdiction")
 def de_minimis(f: Facts, p: Params) -> pl.Expr:
     """Foreign-made item whose controlled U.S. content exceeds de minimis (25 %; 10 % for E:1/E:2)."""
-    embargoed = isin(f.destination, p.group("E:1") + p.group("E:2"))
-    limit = pl.when(embargoed).then(pl.lit(p.de_minimis_pct_e1_e2)).otherwise(pl.lit(p.de_minimis_pct_general))
-    return f.us_controlled_content_pct > limit
+    return over_de_minimis(f, p)
 
 
 @rule("part734.4.a8.sme_us_ic", cite="15 CFR 734.4(a)(8)", stage="jurisdiction", effective="2024-12-02",
       source=DEC24)
 def sme_zero_de_minimis(f: Facts, p: Params) -> pl.Expr:
-    """Foreign advanced SME to Macau or D:5 containing any U.S.-origin IC: no de minimis threshold."""
+    """Foreign advanced SME to Macau or D:5 containing any U.S.-origin IC: no de minimis threshold, unless
+    the item is excluded from 742.4(a)(4)/742.6(a)(6)(i)(A) (reexporter in a Supp. 4 to part 742 country,
+    not headquartered in Macau/D:5: 742.6(a)(6)(i)(A)(2)(iii))."""
     return (eccn_in(pl.col("eccn"), p.get("sme_fdp_eccns")) & isin(f.destination, d5_macau(p))
-            & f.contains_us_ic)
+            & f.contains_us_ic & ~equivalent_controls_reexporter(f, p))
+
+
+@rule("part734.4.a3.3b993f1", cite="15 CFR 734.4(a)(3)", stage="jurisdiction", effective="2024-12-02",
+      source=f"{DEC24} [originating rule assumed; text per eCFR 2026-07-23 transcription]")
+def litho_zero_de_minimis(f: Facts, p: Params) -> pl.Expr:
+    """Foreign-made 3B993.f.1 lithography tools for an advanced-node logic fab: no de minimis level (any
+    controlled U.S. content makes them subject), unless the country they are first exported from lists
+    the tool on its own control list."""
+    return (eccn_in(pl.col("eccn"), ["3B993.f.1"]) & (f.end_use == "advanced_node_logic_fab")
+            & (f.us_controlled_content_pct > 0) & ~f.listed_by_first_exporting_country)
 
 
 @rule("part734.4.a9.fn5_us_ic", cite="15 CFR 734.4(a)(9)", stage="jurisdiction", effective="2024-12-02",
@@ -67,12 +78,43 @@ def fdp_fn4(f: Facts, p: Params) -> pl.Expr:
       source=DEC24)
 def fdp_fn5(f: Facts, p: Params) -> pl.Expr:
     """Footnote 5 FDP: foreign SME made with U.S. technology (or containing such an IC) for an FN5 party
-    or an advanced-node logic/DRAM fab in Macau or D:5; not for exporters in equivalent-control countries."""
+    or an advanced-node logic/DRAM fab in Macau or D:5. The equivalent-controls exclusion does not take
+    the item out of the EAR: it only lifts the 742.4(a)(4)/742.6(a)(6)(i)(A) requirement (part742.py)."""
     party = (f.entity_list_footnote == 5) | (
         isin(f.end_use, ["advanced_node_logic_fab", "advanced_node_dram_fab"]) & isin(f.destination, d5_macau(p))
     )
-    exempt = isin(f.ship_from, p.get("equivalent_controls_countries"))
-    return eccn_in(pl.col("eccn"), p.get("fn5_fdp_eccns")) & party & (_foreign_product(f) | f.contains_us_ic) & ~exempt
+    return eccn_in(pl.col("eccn"), p.get("fn5_fdp_eccns")) & party & (_foreign_product(f) | f.contains_us_ic)
+
+
+@rule("part734.9.f.russia_belarus", cite="15 CFR 734.9(f)", stage="jurisdiction", effective="2022-02-24",
+      source=RUSSIA22)
+def fdp_russia_belarus(f: Facts, p: Params) -> pl.Expr:
+    """Russia/Belarus FDP: foreign CCL items made from U.S. software or technology (or by such a plant),
+    destined to Russia or Belarus. Reexports from Supp. 3 to part 746 partner countries are excluded, and
+    EAR99 items are reached only by HTS code; both are left to review (part734.9.f.resolve)."""
+    partner = isin(f.ship_from, p.get("ru_by_fdp_partner_countries"))
+    return (_foreign_product(f) & on_ccl(pl.col("ccl_eccn")) & isin(f.destination, ["RU", "BY"])
+            & (f.ship_from != "US") & ~partner)
+
+
+@rule("part734.9.f.resolve", cite="15 CFR 734.9(f); Supp. 2-4 and 3 to part 746", stage="require",
+      effective="2022-02-24", source=RUSSIA22)
+def fdp_russia_resolve(f: Facts, p: Params) -> pl.Expr:
+    """A foreign item made from U.S. technology going to Russia/Belarus that carveout cannot place: a
+    reexport from a Supp. 3 partner country (excluded from the FDP rule; the list carveout holds is not
+    verified), or an item without a CCL entry (EAR99 items listed by HTS code in the part 746 supplements are
+    reached; those lists are not modelled). The answer waits for a reviewer."""
+    partner = isin(f.ship_from, p.get("ru_by_fdp_partner_countries"))
+    not_ccl = ~on_ccl(pl.col("ccl_eccn"))
+    cond = _foreign_product(f) & isin(f.destination, ["RU", "BY"]) & (f.ship_from != "US") & (partner | not_ccl)
+    return pl.when(cond.fill_null(False)).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False))
+
+
+@rule("part734.9.g.fn3", cite="15 CFR 734.9(g)", stage="jurisdiction", effective="2022-02-24", source=RUSSIA22)
+def fdp_fn3(f: Facts, p: Params) -> pl.Expr:
+    """Russian/Belarusian military-end-user FDP: any foreign item made from U.S. software or technology
+    (or by such a plant) when an Entity List party with footnote 3 is a party to the transaction."""
+    return (f.entity_list_footnote == 3) & _foreign_product(f)
 
 
 def _ac_items() -> pl.Expr:
@@ -123,10 +165,11 @@ def fdp_supercomputer(f: Facts, p: Params) -> pl.Expr:
 @rule("part734.9.k.sme", cite="15 CFR 734.9(k)", stage="jurisdiction", effective="2024-12-02", source=DEC24)
 def fdp_sme(f: Facts, p: Params) -> pl.Expr:
     """SME FDP: foreign advanced SME made with U.S. technology (or containing such an IC), destined to
-    Macau or D:5; not for exports from countries with equivalent controls (Supp. 4 to part 742)."""
-    exempt = isin(f.ship_from, p.get("equivalent_controls_countries"))
+    Macau or D:5. The item is subject to the EAR whoever reexports it; a reexporter in a Supp. 4 to
+    part 742 country only escapes the 742.4(a)(4)/742.6(a)(6)(i)(A) requirement (744.11/744.23 still
+    apply: 742.6(a)(6)(i)(A)(2)(ii))."""
     return (eccn_in(pl.col("eccn"), p.get("sme_fdp_eccns")) & (_foreign_product(f) | f.contains_us_ic)
-            & isin(f.destination, d5_macau(p)) & ~exempt)
+            & isin(f.destination, d5_macau(p)))
 
 
 @rule("part734.not_subject.foreign", cite="15 CFR 734.3(b)", stage="notice")

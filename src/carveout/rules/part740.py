@@ -57,14 +57,22 @@ def nac_notify(f: Facts, p: Params) -> pl.Expr:
     return _nac_items(f) & (isin(f.destination, d5_macau(p)) | isin(f.end_user_hq_country, d5_macau(p)))
 
 
-@rule("part740.25.hbm", cite="15 CFR 740.25", stage="exception", effective="2024-12-02", source=DEC24,
+@rule("part740.25.hbm", cite="15 CFR 740.25(a)-(d)", stage="exception", effective="2024-12-02", source=DEC24,
       yields="HBM", overcomes=("part742.rs.hbm", "part744.23.a3.hbm_hq"))
 def hbm_exception(f: Facts, p: Params) -> pl.Expr:
-    """License Exception HBM: older HBM (bandwidth density below the 740.25 ceiling) shipped by an
-    exporter not headquartered in Macau/D:5 (details of the conditions are C-secondary)."""
+    """License Exception HBM: 3A090.c below the 740.25 bandwidth-density ceiling, shipped by an exporter
+    headquartered in the U.S. or A:5 (and not, itself or its ultimate parent, in Macau/D:5) (b), bought
+    directly by the designer that co-packages it (c), not through a distributor and not for co-packaging
+    at an advanced-node fab in Macau/D:5 (d). Every condition must be known to be met."""
+    exporter_ok = isin(f.exporter_hq_country, ["US"] + p.group("A:5")) & ~isin(f.exporter_hq_country, d5_macau(p))
+    advanced_fab = isin(f.end_use, ["advanced_node_logic_fab", "advanced_node_dram_fab", "advanced_node_nand_fab",
+                                    "unknown_node_fab"]) & isin(f.destination, d5_macau(p))
     return ((pl.col("ac_level") == "c")
             & (f.memory_bandwidth_density_gb_s_mm2 < p.hbm_max_memory_bandwidth_density)
-            & ~isin(f.exporter_hq_country, d5_macau(p)))
+            & exporter_ok
+            & f.bought_by_copackage_designer
+            & (f.to_distributor == False)  # noqa: E712 - null stays null
+            & f.end_use.is_not_null() & ~advanced_fab.fill_null(True))
 
 
 @rule("part740.24.iec", cite="15 CFR 740.24", stage="exception", effective="2024-09-06",

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from carveout.rules.common import d5_macau, eccn_in, isin, prc, rs_d145
+from carveout.rules.common import (
+    d5_macau,
+    eccn_in,
+    equivalent_controls_reexporter,
+    isin,
+    over_de_minimis,
+    prc,
+    rs_d145,
+)
 from carveout.rules.params import Params
 from carveout.rules.registry import Facts, rule
 
@@ -134,8 +142,20 @@ def sme_ns_pre2023(f: Facts, p: Params) -> pl.Expr:
     source=SME23,
 )
 def sme_d5(f: Facts, p: Params) -> pl.Expr:
-    """Advanced SME (3B001 advanced set, 3B002.c and related) to Macau or D:5 (NS and RS)."""
-    return _subject() & eccn_in(pl.col("eccn"), p.sme_advanced_eccns) & isin(f.destination, d5_macau(p))
+    """Advanced SME (3B001 advanced set, 3B002.c and related) to Macau or D:5 (NS and RS); from
+    2024-12-02 not for a foreign-made item that only the SME/FN5 FDP rules or the zero de minimis rules
+    bring under the EAR when a reexporter in a Supp. 4 to part 742 country ships it."""
+    return (_subject() & eccn_in(pl.col("eccn"), p.sme_advanced_eccns) & isin(f.destination, d5_macau(p))
+            & ~_equivalent_controls_excluded(f, p))
+
+
+def _equivalent_controls_excluded(f: Facts, p: Params) -> pl.Expr:
+    """742.4(a)(4)(ii), 742.6(a)(6)(i)(A)(2)(ii)-(iii) (89 FR 96790): the item is foreign-made, below the
+    ordinary de minimis level (so only 734.9(e)(3)/(k) or 734.4(a)(8)/(a)(9) reach it) and the reexporter
+    qualifies. Before Supp. 4 to part 742 existed the list is empty and nothing is excluded."""
+    if not p.get("equivalent_controls_countries"):
+        return pl.lit(False)
+    return equivalent_controls_reexporter(f, p) & ~over_de_minimis(f, p)
 
 
 @rule(
@@ -150,10 +170,18 @@ def sme_worldwide(f: Facts, p: Params) -> pl.Expr:
     return _subject() & eccn_in(pl.col("eccn"), p.sme_worldwide_eccns) & (f.destination != "US")
 
 
-@rule("part742.rs.sme.3b993", cite="15 CFR 742.6(a)(11)", stage="require", effective="2024-12-02", source=DEC24)
+def _specified_sme(p: Params) -> list[str]:
+    """3B993/3B994 and their 3D/3E software and technology entries."""
+    base = [e[2:] for e in p.get("sme_rs_specified_eccns") or []]
+    return [f"3{g}{n}" for n in base for g in "BDE"]
+
+
+@rule("part742.rs.sme.3b993", cite="15 CFR 742.6(a)(11)", stage="require", effective="2024-12-02",
+      source=f"{DEC24}; footnote-5 scope per an eCFR 2026-07-23 transcription [C-secondary]")
 def sme_3b993(f: Facts, p: Params) -> pl.Expr:
-    """3B993/3B994 specified SME to Macau or D:5 (destination scope uncertain: see the fact sheet §3.2)."""
-    return _subject() & eccn_in(pl.col("eccn"), p.sme_rs_specified_eccns) & isin(f.destination, d5_macau(p))
+    """3B993/3B994 (and 3D993/3D994/3E993/3E994) need an RS licence only when an Entity List party with
+    footnote 5 is involved; to other Macau/D:5 parties the end-use rules of 744.23 still apply."""
+    return _subject() & eccn_in(pl.col("eccn"), _specified_sme(p)) & (f.entity_list_footnote == 5)
 
 
 # --- Licence review policy ----------------------------------------------------------------------
@@ -179,6 +207,38 @@ def policy_h200(f: Facts, p: Params) -> pl.Expr:
         & (f.tpp < p.h200_tpp_max)
         & (f.memory_bandwidth_gb_s < p.h200_dram_bandwidth_max)
     )
+
+
+@rule(
+    "part742.policy.sme_case_by_case",
+    cite="15 CFR 742.6(b)(10)(i); 742.4(b)(2)",
+    stage="policy",
+    effective="2022-10-07",
+    source=f"{OCT22}; {SME23}",
+    yields="case-by-case",
+    priority=55,
+)
+def policy_sme(f: Facts, p: Params) -> pl.Expr:
+    """Advanced SME where no 744.23 end use is involved (a mature-node fab, a civil end use): case-by-case.
+    An unknown end use falls through to the presumption of denial."""
+    items = eccn_in(pl.col("eccn"), (p.get("sme_advanced_eccns") or []) + ["3B090"])
+    end_use_free = f.end_use.is_in(["mature_node_fab", "civil_other", "datacenter", "ai_model_training"])
+    return items & end_use_free & (f.entity_list_footnote != 5)
+
+
+@rule(
+    "part742.policy.hbm_approval",
+    cite="15 CFR 742.6(b)(10)(ii)",
+    stage="policy",
+    effective="2024-12-02",
+    source=DEC24,
+    yields="presumption of approval",
+    priority=56,
+)
+def policy_hbm(f: Facts, p: Params) -> pl.Expr:
+    """3A090.c HBM: presumption of approval unless the end user (or its ultimate parent) is headquartered
+    in Macau or D:5; an unknown headquarters falls through to the presumption of denial."""
+    return (pl.col("ac_level") == "c") & ~isin(f.end_user_hq_country, d5_macau(p)) & f.end_user_hq_country.is_not_null()
 
 
 @rule(

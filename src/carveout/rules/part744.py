@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from carveout.rules.common import category_345, d5_macau, eccn_in, end_use_scope, isin, on_ccl
+from carveout.rules.common import d5_macau, eccn_in, end_use_scope, isin, on_ccl, over_de_minimis
 from carveout.rules.params import Params
 from carveout.rules.registry import Facts, rule
 
@@ -47,6 +47,33 @@ def entity_list_policy(f: Facts, p: Params) -> pl.Expr:
     return f.end_user_listed
 
 
+def _only_by_fn1_fdp(f: Facts, p: Params) -> pl.Expr:
+    """A foreign-made item that only the footnote-1 FDP rule (734.9(e)(1)) brings under the EAR."""
+    foreign = (f.us_origin == False) & (f.ship_from != "US") & ~over_de_minimis(f, p)  # noqa: E712
+    return (f.entity_list_footnote == 1) & foreign & (f.direct_product_of_us_technology | f.produced_by_us_origin_plant)
+
+
+@rule("part744.11.a2i.exceptions", cite="15 CFR 744.11(a)(2)(i)", stage="notice", source="85 FR 51596 (2020-08-20)")
+def fn1_exceptions(f: Facts, p: Params) -> pl.Expr:
+    """Foreign-made item subject to the EAR only through the footnote-1 FDP rule: licence exceptions remain
+    available for it (not modelled here; check part 740 before applying for a licence)."""
+    return f.end_user_listed & _only_by_fn1_fdp(f, p)
+
+
+@rule(
+    "part744.11.policy.fn1_below_5g",
+    cite="15 CFR 744.11(a)(2)(i); Supp. 4 to part 744 (Huawei entries' review policy)",
+    stage="policy",
+    source="85 FR 51596 (2020-08-20)",
+    yields="case-by-case",
+    priority=9,
+)
+def fn1_below_5g(f: Facts, p: Params) -> pl.Expr:
+    """Footnote-1 FDP items for a level below 5G: case-by-case review (5G-capable items stay presumption of
+    denial under the entry)."""
+    return f.end_user_listed & _only_by_fn1_fdp(f, p) & f.below_5g_level
+
+
 AFFILIATES = "90 FR 47201 (2025-09-30)"
 AFFILIATES_SUSPENDED = "90 FR 50857 (2025-11-12): suspended 2025-11-10 to 2026-11-09"
 
@@ -82,19 +109,36 @@ def affiliates_2026(f: Facts, p: Params) -> pl.Expr:
 # --- 744.23 advanced computing and semiconductor manufacturing end uses -------------------------
 
 
+SUPERCOMPUTER_ICS = ["3A001", "3A991", "4A994", "5A002", "5A004", "5A992"]
+SUPERCOMPUTER_COMPUTERS = ["4A003", "4A004", "4A994", "5A002", "5A004", "5A992"]
+SUPER22 = "744.23(a)(1)(i)-(ii), (a)(2)(i)-(ii) (2022 text)"
+
+
+def _supercomputer_items(f: Facts) -> pl.Expr:
+    """744.23(a)(1) item scope: ICs in 3A001/3A991/4A994/5A002/5A004/5A992, and computers, electronic
+    assemblies or components in 4A003/4A004/4A994/5A002/5A004/5A992 (the .z paragraphs included). Not
+    all of Categories 3-5: 3A090/4A090 items are caught by 742.6 instead."""
+    eccn = pl.col("ccl_eccn")
+    ic = f.item_kind.is_in(["ic", "hbm"]) & eccn_in(eccn, SUPERCOMPUTER_ICS)
+    computer = f.item_kind.is_in(["computer", "other"]) & eccn_in(eccn, SUPERCOMPUTER_COMPUTERS)
+    # an item whose kind is not stated is in scope if its ECCN is on either list
+    unknown_kind = f.item_kind.is_null() & eccn_in(eccn, SUPERCOMPUTER_ICS + SUPERCOMPUTER_COMPUTERS)
+    return ic | computer | pl.when(unknown_kind.fill_null(False)).then(None).otherwise(False)
+
+
 @rule(
     "part744.23.a1.supercomputer.2022",
-    cite="15 CFR 744.23(a)(1) (2022 text)",
+    cite=f"15 CFR {SUPER22}",
     stage="require",
     effective="2022-10-07",
     until="2023-11-16",
     source=OCT22,
 )
 def supercomputer_2022(f: Facts, p: Params) -> pl.Expr:
-    """Items in Categories 3, 4 and 5 for a supercomputer in the PRC (and Macau from 2023-01-17)."""
+    """ICs and computers in the listed ECCNs for a supercomputer in the PRC (and Macau from 2023-01-17)."""
     return (
         _subject()
-        & category_345(pl.col("ccl_eccn"))
+        & _supercomputer_items(f)
         & (f.end_use == "supercomputer")
         & isin(f.destination, p.legacy_prc_scope)
     )
@@ -102,10 +146,10 @@ def supercomputer_2022(f: Facts, p: Params) -> pl.Expr:
 
 @rule("part744.23.a1.supercomputer", cite="15 CFR 744.23(a)(1)", stage="require", effective="2023-11-17", source=OCT23)
 def supercomputer(f: Facts, p: Params) -> pl.Expr:
-    """Items in Categories 3, 4 and 5 for a supercomputer located in or destined to Macau or D:5."""
+    """ICs and computers in the listed ECCNs for a supercomputer located in or destined to Macau or D:5."""
     return (
         _subject()
-        & category_345(pl.col("ccl_eccn"))
+        & _supercomputer_items(f)
         & (f.end_use == "supercomputer")
         & isin(f.destination, d5_macau(p))
     )
@@ -180,18 +224,48 @@ def hbm_hq(f: Facts, p: Params) -> pl.Expr:
 
 
 @rule(
-    "part744.23.a4.sme_development", cite="15 CFR 744.23(a)(4)", stage="require", effective="2022-10-07", source=OCT22
+    "part744.23.a1v.sme_development.2022",
+    cite="15 CFR 744.23(a)(1)(v), (a)(2)(v) (2022 text)",
+    stage="require",
+    effective="2022-10-07",
+    until="2023-11-16",
+    source=OCT22,
+)
+def sme_development_2022(f: Facts, p: Params) -> pl.Expr:
+    """Any item subject to the EAR (EAR99 included) for the development or production in the PRC (Macau
+    from 2023-01-17) of SME in 3B001, 3B002, 3B090, 3B611, 3B991 or 3B992; no headquarters test yet."""
+    return _subject() & (f.end_use == "sme_development") & isin(f.destination, p.legacy_prc_scope)
+
+
+@rule(
+    "part744.23.a4.sme_development", cite="15 CFR 744.23(a)(4)", stage="require", effective="2023-11-17", source=SME23
 )
 def sme_development(f: Facts, p: Params) -> pl.Expr:
-    """CCL items for the development or production of SME in the PRC/Macau/D:5, or for developers
-    headquartered there."""
-    scope = end_use_scope(p)
+    """CCL items (not EAR99) for the development or production of SME in Macau/D:5, or for developers
+    headquartered there wherever they are (88 FR 73424 narrowed the item scope and added the HQ test)."""
     return (
         _subject()
         & on_ccl(pl.col("ccl_eccn"))
         & (f.end_use == "sme_development")
-        & (isin(f.destination, scope) | isin(f.end_user_hq_country, d5_macau(p)))
+        & (isin(f.destination, d5_macau(p)) | isin(f.end_user_hq_country, d5_macau(p)))
     )
+
+
+@rule(
+    "part744.23.policy.allied_hq",
+    cite="15 CFR 744.23(d)(2)",
+    stage="policy",
+    effective="2023-11-17",
+    source=f"{OCT23}; {SME23}",
+    yields="presumption of approval",
+    priority=39,
+)
+def allied_hq(f: Facts, p: Params) -> pl.Expr:
+    """744.23 end uses for an end user headquartered in the U.S., A:5 or A:6 and not majority-owned by
+    an entity headquartered in Macau or D:5: presumption of approval (ownership must be known)."""
+    allied = isin(f.end_user_hq_country, ["US"] + p.group("A:5") + p.group("A:6"))
+    end_uses = isin(f.end_use, [*ADVANCED_FAB, "unknown_node_fab", "sme_development", "supercomputer"])
+    return end_uses & allied & (f.end_user_majority_owned_by_d5_hq == False)  # noqa: E712 - null stays null
 
 
 @rule(

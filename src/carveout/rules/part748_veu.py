@@ -20,19 +20,26 @@ def veu_sites(p: Params) -> dict[str, dict]:
 
 
 def veu_eligible(f: Facts, p: Params) -> pl.Expr:
+    """True when the site's captured list names the item ("*": every item), False when the list is known
+    to be complete and does not, unknown (null) when the Supp. 7 list was not captured."""
     conds = []
     for site, entry in veu_sites(p).items():
         items = entry.get("eligible_eccns") or []
-        item_ok = pl.lit(True) if "*" in items else eccn_in(pl.col("eccn"), items)
-        conds.append((f.facility_id == site) & item_ok)
+        listed = pl.lit(True) if "*" in items else eccn_in(pl.col("eccn"), items)
+        if entry.get("eligible_eccns_complete", True):
+            item_ok = listed
+        else:
+            item_ok = pl.when(listed.fill_null(False)).then(True).otherwise(pl.lit(None, pl.Boolean))
+        conds.append(pl.when(f.facility_id == site).then(item_ok).otherwise(False))
     return pl.any_horizontal(conds) if conds else pl.lit(False)
 
 
 @rule("part748.15.veu", cite="15 CFR 748.15; Supp. 7 to part 748", stage="authorize", yields="VEU",
       overcomes=("part742.", "part744.23."))
 def veu(f: Facts, p: Params) -> pl.Expr:
-    """The consignee facility is a Validated End-User on this date and the item is on its eligible list:
-    the VEU authorization replaces the licence (not for Entity List or is-informed requirements)."""
+    """The consignee facility is a Validated End-User listed in Supp. 7 on this date and the item is on its
+    eligible list: the VEU authorization replaces the licence (not for Entity List or is-informed
+    requirements). A site whose eligible-item list was not captured gives an unknown, never a "no"."""
     return veu_eligible(f, p) & f.end_use.is_in(["advanced_node_logic_fab", "advanced_node_dram_fab",
                                                  "advanced_node_nand_fab", "mature_node_fab",
                                                  "unknown_node_fab", "civil_other"])
@@ -52,11 +59,3 @@ def former_veu_policy(f: Facts, p: Params) -> pl.Expr:
 def licence_on_file(f: Facts, p: Params) -> pl.Expr:
     """An individual licence covering this shipment is on file (the caller says so)."""
     return f.licence_on_file
-
-
-@rule("part748.15.veu.eligibility_assumed", cite="Supp. 7 to part 748 (eligible items)", stage="notice")
-def veu_eligibility_assumed(f: Facts, p: Params) -> pl.Expr:
-    """The site's eligible-item list was not captured: every item subject to the EAR except MT/CC items is
-    assumed eligible. Check the item against the site's Supp. 7 entry before relying on the VEU."""
-    assumed = [s for s, e in veu_sites(p).items() if e.get("eligible_assumed")]
-    return f.facility_id.is_in(assumed) & veu_eligible(f, p)

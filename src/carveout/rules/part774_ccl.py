@@ -18,8 +18,9 @@ OCT23 = "88 FR 73458 (2023-10-25)"
 DEC24 = "89 FR 96790 (2024-12-05)"
 
 note("ccl.declared", "15 CFR 774 Supp. 1", "ECCN as declared by the exporter; no parameters to check it against.")
-note("ccl.not_3a090", "15 CFR 774 Supp. 1, 3A090/4A090",
-     "The item's parameters do not meet 3A090 or 4A090; it falls to another ECCN or EAR99.")
+note("ccl.not_3a090", "15 CFR 774 Supp. 1, 3A090/4A090 (and the SME paragraphs of rules/part774_sme.py)",
+     "The item's parameters meet none of the paragraphs classified from specs (3A090/4A090, or the modelled "
+     "SME paragraphs for equipment); it falls to another ECCN or EAR99.")
 note("ccl.pre_oct2022", "87 FR 62186",
      "No advanced-computing ECCN existed before 2022-10-07; 3A090/4A090 do not apply on this date.")
 

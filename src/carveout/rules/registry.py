@@ -152,6 +152,7 @@ def _load_modules() -> None:
         part746,
         part748_veu,
         part774_ccl,
+        part774_sme,
     )
     from carveout.rules.prc import load as _load_prc
 
