@@ -122,18 +122,19 @@ class CutPoints:
         pts = {math.nextafter(ts[0], -math.inf)}
         for t in ts:
             pts |= {math.nextafter(t, -math.inf), t, math.nextafter(t, math.inf)}
-        return sorted(pts)
+        return sorted(x for x in pts if x >= 0)  # no fact of the schema is negative
 
     def representatives(self, fact: str) -> list[float]:
         """A readable value in every region: each threshold, the midpoint between neighbours, half the
-        first (or -1 when the first is 0) and twice the last. Same regions as ``grid``, rounder numbers."""
+        first and twice the last. Same regions as ``grid``, rounder numbers. Every numeric fact of the
+        facts schema is a size, share or count, so no region below zero is offered (it holds no valid value)."""
         ts = self.thresholds(fact)
         if not ts:
             return []
         pts = {ts[0] / 2 if ts[0] > 0 else ts[0] - 1, ts[-1] * 2 if ts[-1] > 0 else ts[-1] + 1}
         for lo, hi in zip(ts, ts[1:], strict=False):
             pts.add((lo + hi) / 2)
-        return sorted(pts | set(ts))
+        return sorted(x for x in pts | set(ts) if x >= 0)
 
     def bucket(self, fact: str, x: float | None) -> int | None:
         """Region index of ``x``: two values with the same index satisfy exactly the same comparisons."""
