@@ -28,6 +28,7 @@ from rapidfuzz.distance import Indel, JaroWinkler, Prefix
 
 from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
+from . import crossscript
 from .normalize import normalize
 
 # Thresholds on the calibrated score, tuned on eval/screening (see eval/screening/README.md):
@@ -178,6 +179,7 @@ def clear_caches() -> None:
 
     clear_normalize()
     _token_match.cache_clear()
+    _query_forms_of.cache_clear()
     _ocr_fold.cache_clear()
     metaphone.cache_clear()
 
@@ -316,6 +318,25 @@ def compare(q: tuple[str, ...], c: tuple[str, ...], index: NameIndex) -> tuple[f
     return raw, detail
 
 
+@lru_cache(maxsize=50_000)
+def _query_forms_of(name: str) -> tuple[tuple[str, ...], ...]:
+    base = normalize(name)
+    forms = [base]
+    if not name.isascii():
+        forms += [normalize(r) for r in crossscript.renderings(name)]
+    else:
+        forms += [normalize(v) for v in crossscript.latin_variants(name)]
+    for f in list(forms):
+        forms += [normalize(" ".join(t)) for t in crossscript.token_variants(f)]
+    return tuple(f for f in dict.fromkeys(forms) if f)
+
+
+def query_forms(name: str) -> list[tuple[str, ...]]:
+    """The normalised query and its cross-script renderings (crossscript.py), first = the plain normalisation;
+    empty when nothing identity-bearing remains."""
+    return list(_query_forms_of(name))
+
+
 def _query_forms(q: tuple[str, ...], ix: NameIndex) -> list[tuple[str, ...]]:
     """The query, plus one with split words re-joined when the joined word is a listed token ("hua wei")."""
     merged: list[str] = []
@@ -373,7 +394,7 @@ class Screener:
 
     # ------------------------------------------------------------------ core
     def _score_party_names(
-        self, q: tuple[str, ...], country: str | None
+        self, qs: list[tuple[str, ...]], country: str | None
     ) -> list[tuple[float, int, int, tuple[tuple[str, ...], float, str]]]:
         """(calibrated score, party index, name id, (query form, raw similarity, country verdict)) per party, best
         first. `_detail` gives the feature breakdown for the few names reported (recomputing it for those is
@@ -382,7 +403,7 @@ class Screener:
         best: dict[int, tuple[float, int, tuple[str, ...]]] = {}
         tokens, prior, party_idx = ix.tokens, ix.prior, ix.party_idx
         weights, wsums, compact, sorted_compact = ix.token_weights, ix.weight_sums, ix.compact, ix.sorted_compact
-        for qv in _query_forms(q, ix):
+        for qv in [v for q in qs for v in _query_forms(q, ix)]:
             cands = ix.candidates(qv, CANDIDATES)
             if len(cands) > DETAILED:
                 # cheap C-speed pre-ranking; the detailed feature comparison runs on the few best only
@@ -464,7 +485,8 @@ class Screener:
 
     def screen(self, name: str, country: str | None = None, as_of: date | None = None, limit: int = 5) -> ScreenResult:
         """Screen one name; see the package docstring for the meaning of the result."""
-        q = normalize(name or "")
+        qs = query_forms(name or "")
+        q = qs[0] if qs else ()
         notes: list[str] = list(self.plist.notes)
         country = country.strip().upper() if country and country.strip() else None
         if not q:
@@ -479,7 +501,7 @@ class Screener:
                 score=0.0,
                 notes=notes,
             )
-        scored = self._score_party_names(q, country)
+        scored = self._score_party_names(qs, country)
         # rank on (rounded score, list, listed at as_of) first and build Match models only for the reported ones
         rows = self._rows
         ranked = []
