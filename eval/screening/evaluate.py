@@ -121,12 +121,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="timing passes over the query set")
     ap.add_argument("--index", default=None, help="DuckDB cache path (default: in memory)")
     ap.add_argument("--frame", type=int, default=0, help="also time screen_frame on this many distinct names")
+    ap.add_argument("--sweep", action="store_true", help="threshold grid (dev set only)")
     args = ap.parse_args()
     with open(args.queries, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     t0 = time.perf_counter()
     screener = Screener(index_path=args.index)
     t_load = time.perf_counter() - t0
+    if args.sweep:
+        sweep(screener, rows)
+        return
     metrics = run(screener, rows, args.failures)
     # throughput: fresh strings and cold caches each pass, so no memoisation from an earlier pass flatters it
     best = best_cpu = 0.0
@@ -147,6 +151,26 @@ def main() -> None:
     print(f"{'names_per_cpu_second':32} {best_cpu:,.0f}")
     if args.frame:
         frame_throughput(screener, args.frame)
+
+
+
+def sweep(screener: Screener, rows: list[dict[str, str]]) -> None:
+    """Recall, precision and review rate for a grid of thresholds (run on the dev set only)."""
+    scored = []
+    for r in rows:
+        res = screener.screen(r["query"], r["country"] or None, limit=1)
+        expected = set(filter(None, r["expected_party_ids"].split("|")))
+        top = res.matches[0].party_id if res.matches else None
+        scored.append((res.score, top in expected, bool(expected)))
+    for t_low in (0.2, 0.25, 0.3, 0.35, 0.4):
+        for t_high in (0.7, 0.75, 0.8, 0.85):
+            pos = [s for s in scored if s[2]]
+            neg = [s for s in scored if not s[2]]
+            rec = sum(s[1] and s[0] >= t_low for s in pos) / max(len(pos), 1)
+            m = [s for s in scored if s[0] >= t_high]
+            prec = sum(s[1] and s[2] for s in m) / max(len(m), 1)
+            review = sum(t_low <= s[0] < t_high for s in neg) / max(len(neg), 1)
+            print(f"T_LOW {t_low:.2f} T_HIGH {t_high:.2f}: recall {rec:.4f} precision {prec:.4f} review_neg {review:.3f}")
 
 
 if __name__ == "__main__":

@@ -263,10 +263,35 @@ def rr_to_mr(token: str) -> str:
 _WG_HINT = re.compile(r"[A-Za-z]+'?[A-Za-z]*(?:-[A-Za-z]+'?[A-Za-z]*)+")
 
 
+_CITY = r"\(?(?:[A-Z][a-z]+|[A-Z]+)(?:\s(?:[A-Z][a-z]+|[A-Z]+))?\)?"  # "Beijing", "Hong Kong", "(TIANJIN)"
+_BRANCH_PHRASE = re.compile(
+    r"[\s,-]*" + _CITY + r"\s+(?i:(?:representative|rep\.?|liaison|sales)\s+)?"
+    r"(?i:branch|office|bureau)(?i:\s+office)?\s*$"
+)
+_LEGAL_END = re.compile(
+    r"^(.*\b(?i:co\.?,?\s*ltd\.?|limited|ltd\.?|llc|inc\.?|corp(?:oration)?\.?|gmbh|ooo|zao|oao|eood|jsc|"
+    r"pjsc|company))\s*[,-]?\s*(?:\([A-Za-z][A-Za-z ]+\)|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\.?$"
+)
+
+
+def branch_variants(text: str) -> list[str]:
+    """The name without a trailing branch or city: "X Ltd Shenzhen Branch", "X Ltd (Tianjin)", "X LLC Moscow"."""
+    out = []
+    cut = _BRANCH_PHRASE.sub("", text)
+    if cut != text and cut.strip():
+        out.append(cut)
+    m = _LEGAL_END.match(cut)
+    if m and m.group(1).strip():
+        out.append(m.group(1))
+    return out
+
+
 def latin_variants(text: str) -> list[str]:
-    """Extra Latin forms of a Latin name: Wade-Giles syllable groups ("Chiang-su") in pinyin."""
+    """Extra Latin forms of a Latin name: without a branch or city suffix; Wade-Giles syllable groups
+    ("Chiang-su") in pinyin."""
+    out = branch_variants(text)
     if "-" not in text:
-        return []
+        return out
     changed = False
 
     def sub(m: re.Match) -> str:
@@ -277,8 +302,8 @@ def latin_variants(text: str) -> list[str]:
         changed = True
         return "".join(wade_giles_to_pinyin(p) for p in parts)
 
-    out = _WG_HINT.sub(sub, text)
-    return [out] if changed else []
+    wg = _WG_HINT.sub(sub, text)
+    return out + [wg] if changed else out
 
 
 def token_variants(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:

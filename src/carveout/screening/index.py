@@ -36,7 +36,7 @@ def _code_fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
-INDEX_FORMAT = "5"
+INDEX_FORMAT = "6"
 INDEX_VERSION = _code_fingerprint()
 MAX_POSTING = 4000  # keys filed under more names than this carry no identity (e.g. "technology")
 MAX_DERIVED_POSTING = 1500  # same for metaphone/prefix/suffix keys, which are noisier
@@ -233,9 +233,9 @@ def build_index(parties: pl.DataFrame) -> NameIndex:
     is_alias: list[bool] = []
     for pi, (name, aliases) in enumerate(zip(parties["name"].to_list(), parties["aliases"].to_list(), strict=True)):
         seen: set[tuple[str, ...]] = set()
-        forms = [(v, p, False) for v, p in name_variants(name)]
+        forms = list(name_variants(name))
         for alias in aliases or []:
-            forms += [(v, p * 0.99, True) for v, p in name_variants(alias)]
+            forms += [(v, p * 0.99, True) for v, p, _ in name_variants(alias)]
         for text, p, alias in forms:
             toks = normalize(text)
             if not toks or toks in seen:

@@ -365,16 +365,41 @@ def normalize(text: str) -> tuple[str, ...]:
     return tuple(t for i, t in enumerate(toks) if i == 0 or t != toks[i - 1])
 
 
-def name_variants(name: str) -> list[tuple[str, float]]:
-    """Forms of a *listed* name worth indexing, with a small prior: the full name, the name without a
-    parenthesised acronym or city, and both halves of 'X. Affiliated Entity: Y' entries."""
-    out = [(name, 1.0)]
+_PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&-]{1,9})\)")
+_AKA = re.compile(
+    r"(?:\bformerly(?: known as)?|\bf\.?k\.?a\.?|\ba\.?k\.?a\.?:?|\baka:?|\balso known as|\bpreviously)\s+([^;()\[\]]+)",
+    re.I,
+)
+
+
+def _is_acronym_of(acronym: str, before: str) -> bool:
+    """"SMIC" after "Semiconductor Manufacturing International Corporation": its letters are initials, in order."""
+    initials = iter("".join(w[0] for w in re.findall(r"[A-Za-z]+", before)).upper())
+    letters = [c for c in acronym if c.isalpha()]
+    return len(letters) >= 2 and all(c in initials for c in letters)
+
+
+def name_variants(name: str) -> list[tuple[str, float, bool]]:
+    """Forms of a *listed* name worth indexing, with a small prior and whether it is an alias: the full name,
+    the name without a parenthesised acronym or city, both halves of 'X. Affiliated Entity: Y' entries, a
+    parenthesised acronym of the name's own initials ("... Corporation (SMIC)"), and names given after
+    "formerly", "a.k.a.", "f.k.a." or "also known as"."""
+    out = [(name, 1.0, False)]
     m = re.split(r"\.?\s*Affiliated Entit(?:y|ies)\s*:\s*", name, maxsplit=1, flags=re.I)
     if len(m) == 2:
-        out += [(m[1], 1.0), (m[0], 0.97)]
-    stripped = re.sub(r"\([^)]*\)", " ", name)
+        out += [(m[1], 1.0, False), (m[0], 0.97, False)]
+    head = _AKA.split(name, maxsplit=1)[0] if _AKA.search(name) else name
+    stripped = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", head).strip(" ,;")
     if stripped != name and stripped.strip():
-        out.append((stripped, 0.97))
+        out.append((stripped, 0.97, False))
+    for a in _PAREN_ACRONYM.finditer(name):
+        if _is_acronym_of(a.group(1), name[: a.start()]):
+            out.append((a.group(1), 0.99, True))
+    for a in _AKA.finditer(name):
+        for part in re.split(r",?\s*\b(?:a\.?k\.?a\.?|aka)\b:?\s*", a.group(1), flags=re.I):
+            part = part.strip(" .,;")
+            if len(part) >= 3:
+                out.append((part, 0.99, True))
     return out
 
 
