@@ -39,9 +39,14 @@ def _csv(name: str) -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def _zh_rows() -> list[dict[str, str]]:
+    return _csv("zh_name_words.csv")
+
+
+@lru_cache(maxsize=1)
 def zh_words() -> dict[str, tuple[str, bool]]:
     """Chinese word -> (English gloss, generic?) from the CC-CEDICT glossary."""
-    return {r["chinese"]: (r["english"], r["generic"] == "1") for r in _csv("zh_name_words.csv")}
+    return {r["chinese"]: (r["english"], r["generic"] == "1") for r in _zh_rows()}
 
 
 @lru_cache(maxsize=1)
@@ -161,24 +166,23 @@ def _korean_word(word: str) -> list[tuple[str, str | None]]:
 
 def _korean(text: str) -> list[str]:
     text = _strip(text, _LEGAL_KO)
-    mr, mr_split, rr = [], [], []
+    mr, mr_split, rr, rr_split = [], [], [], []
     for token in text.split():
         if not _HANGUL.search(token):
-            mr.append(token)
-            mr_split.append(token)
-            rr.append(token)
+            for out in (mr, mr_split, rr, rr_split):
+                out.append(token)
             continue
         for piece, eng in _korean_word(token):
             if eng:
-                mr.append(eng)
-                mr_split.append(eng)
-                rr.append(eng)
+                for out in (mr, mr_split, rr, rr_split):
+                    out.append(eng)
                 continue
             syl = [_mr_syllable(c) if _HANGUL.match(c) else c for c in piece]
             mr.append(_mr_word(piece))
             mr_split.append(" ".join(syl))  # personal names: the list prints syllables apart ("Kim Su Gil")
             rr.append(_rr_word(piece))
-    return [" ".join(r) for r in (mr, mr_split, rr)]
+            rr_split.append(" ".join(_rr_word(c) for c in piece))
+    return [" ".join(r) for r in (mr, mr_split, rr, rr_split)]
 
 
 def renderings(text: str) -> list[str]:
@@ -199,18 +203,17 @@ def latin_words() -> dict[str, str]:
     """Romanised native name word -> the English the list uses: generic CC-CEDICT words by their pinyin, Korean
     name words by their MR and RR spellings, Russian words from ru_name_words.csv."""
     out: dict[str, str] = {}
-    clash: set[str] = set()
-    for zh, (eng, generic) in zh_words().items():
-        if not generic:
-            continue
-        key = "".join(_pinyin(zh))
-        if len(key) < 4:
-            continue
-        if key in out and out[key] != eng:
-            clash.add(key)
-        out[key] = eng
-    for key in clash:  # a pinyin spelling shared by words with different meanings translates to nothing
-        del out[key]
+    # words sharing a pinyin spelling: the most frequent word (jieba's counts) gives the meaning, and only
+    # when its gloss is generic (a brand spelt like a word stays a brand)
+    best: dict[str, tuple[int, str, bool]] = {}
+    for r in _zh_rows():
+        key = r["pinyin"]
+        freq = int(r["jieba_freq"] or 0)
+        if len(key) >= 4 and (key not in best or freq > best[key][0]):
+            best[key] = (freq, r["english"], r["generic"] == "1")
+    for key, (_, eng, generic) in best.items():
+        if generic:
+            out[key] = eng
     for ko, eng in ko_words().items():
         if len(ko) < 2:
             continue

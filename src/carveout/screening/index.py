@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -68,6 +69,26 @@ def ocr_fold(t: str) -> str:
     return t.replace("rn", "m").translate(_OCR_FOLD)
 
 
+_ROM_STEPS = [
+    ("tch", "ch"), ("zh", "ch"), ("hs", "s"), ("x", "s"), ("q", "ch"), ("j", "ch"), ("tz", "z"), ("ts", "z"),
+    ("kh", "h"), ("ph", "f"), ("ck", "k"), ("eo", "o"), ("eu", "u"), ("ung", "ong"), ("ien", "ian"), ("y", "i"),
+    ("w", "v"), ("g", "k"), ("d", "t"), ("b", "p"), ("l", "r"),
+]
+_ROM_C = re.compile(r"c(?!h)")
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=100_000)
+def rom_fold(t: str) -> str:
+    """A token with the differences between romanisation systems folded away: pinyin/Wade-Giles (zh/ch/j,
+    x/hs, z/ts, -ong/-ung), Revised Romanization/McCune-Reischauer (g/k, d/t, b/p, j/ch, eo/o, eu/u, l/r),
+    Russian transliterations (kh/h, c/k, w/v, y/i) and doubled letters. Used for a 0.9 token match only."""
+    t = _ROM_C.sub("k", t)
+    for a, b in _ROM_STEPS:
+        t = t.replace(a, b)
+    return _DOUBLE.sub(r"\1", t)
+
+
 @lru_cache(maxsize=100_000)
 def metaphone(tok: str) -> str:
     return jellyfish.metaphone(tok) if len(tok) >= 3 and tok.isalpha() else ""
@@ -81,6 +102,8 @@ def blocking_keys(tokens: Iterable[str]) -> set[str]:
         m = metaphone(t)
         if m:
             keys.add("m:" + m)
+        if len(t) >= 3:
+            keys.add("r:" + rom_fold(t))
         if len(t) >= 5:
             keys.add("p:" + t[:4])
         if len(t) >= 6:
@@ -111,6 +134,7 @@ class NameIndex:
     sorted_compact: list[str] = field(default_factory=list)  # "".join(sorted(tokens))
     default_idf: float = 0.0  # idf of a token the list never uses
     fold_groups: dict[str, list[str]] = field(default_factory=dict)  # ocr_fold(token) -> listed tokens
+    rom_groups: dict[str, list[str]] = field(default_factory=dict)  # rom_fold(token) -> listed tokens
     _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
 
     def __len__(self) -> int:
@@ -146,6 +170,11 @@ class NameIndex:
         for t in self.token_idf:
             groups.setdefault(ocr_fold(t), []).append(t)
         self.fold_groups = groups
+        rom: dict[str, list[str]] = {}
+        for t in self.token_idf:
+            if len(t) >= 3:
+                rom.setdefault(rom_fold(t), []).append(t)
+        self.rom_groups = rom
         return self
 
     def idf(self, tok: str) -> float:

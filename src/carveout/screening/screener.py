@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Prefix
 
-from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold
+from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
 from . import crossscript
 from .normalize import normalize
@@ -66,7 +66,9 @@ class MatchFeatures(BaseModel):
     alias_hit: bool
     exact_tokens: list[str] = []
     fuzzy_tokens: list[str] = Field(default=[], description="query~listed pairs within typo distance")
-    phonetic_tokens: list[str] = Field(default=[], description="query~listed pairs with equal metaphone")
+    phonetic_tokens: list[str] = Field(
+        default=[], description="query~listed pairs with equal metaphone or equal romanisation fold"
+    )
     abbreviation_tokens: list[str] = []
     unmatched_query_tokens: list[str] = []
     unmatched_listed_tokens: list[str] = []
@@ -165,6 +167,8 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
         return 1.0, "exact"
     if len(q) >= 3 and _ocr_fold(q) == _ocr_fold(c):
         return 0.95, "fuzzy"
+    if len(q) >= 3 and len(c) >= 3 and rom_fold(q) == rom_fold(c):
+        return 0.9, "romanisation"
     if len(q) >= 4 and len(c) >= 4:
         jw = JaroWinkler.normalized_similarity(q, c)
         # Jaro-Winkler flatters shared prefixes ("changxin"/"changjiang"); require edit agreement too
@@ -189,6 +193,7 @@ def clear_caches() -> None:
     _query_forms_of.cache_clear()
     _ocr_fold.cache_clear()
     metaphone.cache_clear()
+    rom_fold.cache_clear()
 
 
 class _Form:
@@ -214,6 +219,7 @@ def _token_tables(q: tuple[str, ...], vocab: list[str], index: NameIndex) -> lis
         hits = [t]
         if len(t) >= 3:
             hits += index.fold_groups.get(ocr_fold(t), ())
+            hits += index.rom_groups.get(rom_fold(t), ())
             found = process.extract(t, vocab, scorer=Prefix.similarity, score_cutoff=len(t), limit=None)
             hits += [u for u, _, _ in found]
         if len(t) >= 4:
@@ -460,7 +466,7 @@ class Screener:
             alias_hit=ix.is_alias[nid],
             exact_tokens=[t for t, s, k, _ in detail["best_q"] if k == "exact"],
             fuzzy_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k == "fuzzy"],
-            phonetic_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k == "phonetic"],
+            phonetic_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k in ("phonetic", "romanisation")],
             abbreviation_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k == "abbreviation"],
             unmatched_query_tokens=[t for t, s, _, _ in detail["best_q"] if s == 0],
             unmatched_listed_tokens=detail["unmatched_c"],
