@@ -314,7 +314,11 @@ def main() -> None:
             query, source = got
             if not query or query == source and kind not in ("acronym", "former_name"):
                 continue
-            add(sp, query, cty(pi), kind, source, expected_for(source, pi))
+            want = expected_for(source, pi)
+            if query.isascii():
+                # a query that is itself a listed name (an alias repeated on another record) names that party too
+                want = "|".join(sorted(set(want.split("|")) | set(filter(None, expected_for(query).split("|")))))
+            add(sp, query, cty(pi), kind, source, want)
             made[sp] += 1
 
     usable = [i for i, n in enumerate(names) if len(normalize(n)) >= 1 and len(n) >= 4]
