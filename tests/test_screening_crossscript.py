@@ -94,11 +94,15 @@ def test_branch_and_city_suffixes_are_cut() -> None:
 
 
 def test_aliases_read_from_primary_names() -> None:
-    forms = {text: alias for text, _, alias in name_variants("Semiconductor Manufacturing International Corporation (SMIC)")}
+    forms = {
+        text: alias for text, _, alias in name_variants("Semiconductor Manufacturing International Corporation (SMIC)")
+    }
     assert forms.get("SMIC") is True
     # a parenthesised city is not an acronym of the name's initials
     assert "Hong Kong" not in {t for t, _, _ in name_variants("China Unicom (Hong Kong) Limited")}
-    aka = {t for t, _, a in name_variants("LTS Holding Limited (f.k.a. IPP-International Petroleum Products Ltd.)") if a}
+    aka = {
+        t for t, _, a in name_variants("LTS Holding Limited (f.k.a. IPP-International Petroleum Products Ltd.)") if a
+    }
     assert aka == {"IPP-International Petroleum Products Ltd"}
 
 

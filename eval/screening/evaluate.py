@@ -97,8 +97,8 @@ def markdown(metrics: dict) -> str:
     """Per-kind table: positives -> recall (flagged with the right party on top) and precision of "match";
     non-match kinds -> share flagged for review and share wrongly called "match"."""
     lines = [
-        "| kind | queries | recall (match or possible, right party first) | \"match\" verdicts | precision of \"match\" | "
-        "non-matches sent to review | non-matches called \"match\" |",
+        '| kind | queries | recall (match or possible, right party first) | "match" verdicts | precision of "match" | '
+        'non-matches sent to review | non-matches called "match" |',
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for k, n, npos, flagged, nmatch, nmatch_ok in metrics["_table"]:
@@ -186,7 +186,6 @@ def main() -> None:
         frame_throughput(screener, args.frame)
 
 
-
 def sweep(screener: Screener, rows: list[dict[str, str]]) -> None:
     """Recall, precision and review rate for a grid of thresholds (run on the dev set only)."""
     scored = []
@@ -203,7 +202,9 @@ def sweep(screener: Screener, rows: list[dict[str, str]]) -> None:
             m = [s for s in scored if s[0] >= t_high]
             prec = sum(s[1] and s[2] for s in m) / max(len(m), 1)
             review = sum(t_low <= s[0] < t_high for s in neg) / max(len(neg), 1)
-            print(f"T_LOW {t_low:.2f} T_HIGH {t_high:.2f}: recall {rec:.4f} precision {prec:.4f} review_neg {review:.3f}")
+            print(
+                f"T_LOW {t_low:.2f} T_HIGH {t_high:.2f}: recall {rec:.4f} precision {prec:.4f} review_neg {review:.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -17,20 +17,19 @@ forms come from eval/screening/native_forms.py, which shares no code or table wi
 from __future__ import annotations
 
 import argparse
-import hashlib
-import sys
 import csv
+import hashlib
 import random
 import re
+import sys
 from pathlib import Path
 
+import native_forms as nf  # noqa: E402  (eval/screening is not a package; run as a script)
 import polars as pl
 
 from carveout.screening import load_list
 from carveout.screening.index import build_index
 from carveout.screening.normalize import normalize
-
-import native_forms as nf  # noqa: E402  (eval/screening is not a package; run as a script)
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -227,9 +226,17 @@ VARIANTS = {
 }
 
 
-
-BRANCH = [" Shenzhen Branch", " Beijing Branch", " (Shanghai)", " Hong Kong Office", " - Moscow Representative Office",
-          " Dubai Branch", " (Guangzhou) Co., Ltd.", " Shanghai Branch Office", " Tianjin"]
+BRANCH = [
+    " Shenzhen Branch",
+    " Beijing Branch",
+    " (Shanghai)",
+    " Hong Kong Office",
+    " - Moscow Representative Office",
+    " Dubai Branch",
+    " (Guangzhou) Co., Ltd.",
+    " Shanghai Branch Office",
+    " Tianjin",
+]
 _ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&-]{1,7})\)")
 _FORMER = re.compile(r"(?:formerly(?: known as)?|f\.?k\.?a\.?|a\.?k\.?a\.?|aka:?|also known as)\s+([^;,()\[\]]+)", re.I)
 NEGATIVE_KINDS = ("hand_negative", "near_miss", "near_miss_hanzi", "made_up_cn")
@@ -423,12 +430,30 @@ def main() -> None:
     fill("translated", list(lang_of), make_translated)
 
     # ---- non-matches
-    for k, (q, c) in enumerate(HAND_NEGATIVE):
+    for q, c in HAND_NEGATIVE:
         sp = "test" if hashlib.sha1(q.encode()).digest()[0] % 2 else "dev"
         add(sp, q, c, "hand_negative", "", "")
-    fillers = ["Xinyuan", "Hengtong", "Lanting", "Meridian", "Goldleaf", "Northwind", "Qingyun", "Tianrui", "Jinpeng",
-               "Ruixiang", "Baiyun", "Hongda", "Silverline", "Everest", "Mingtai", "Kaiyuan"]
-    corp = [i for i in usable if types[i] == "Entity" and len(normalize(names[i])) >= 3 and "Affiliated" not in names[i]]
+    fillers = [
+        "Xinyuan",
+        "Hengtong",
+        "Lanting",
+        "Meridian",
+        "Goldleaf",
+        "Northwind",
+        "Qingyun",
+        "Tianrui",
+        "Jinpeng",
+        "Ruixiang",
+        "Baiyun",
+        "Hongda",
+        "Silverline",
+        "Everest",
+        "Mingtai",
+        "Kaiyuan",
+    ]
+    corp = [
+        i for i in usable if types[i] == "Entity" and len(normalize(names[i])) >= 3 and "Affiliated" not in names[i]
+    ]
 
     def near_miss(pi: int) -> str | None:
         toks = normalize(names[pi])
@@ -450,7 +475,10 @@ def main() -> None:
         got = nf.to_chinese(q, rng) if q else None
         return (got[0], names[pi]) if got else None
 
-    for kind, pool, make in (("near_miss", corp, make_nm), ("near_miss_hanzi", [i for i in cn if i in set(corp)], make_nm_hanzi)):
+    for kind, pool, make in (
+        ("near_miss", corp, make_nm),
+        ("near_miss_hanzi", [i for i in cn if i in set(corp)], make_nm_hanzi),
+    ):
         order = rng.sample(pool, len(pool))
         made = {"dev": 0, "test": 0}
         for pi in order:
@@ -465,10 +493,38 @@ def main() -> None:
                 made[sp] += 1
     # made-up Chinese company names from list vocabulary: city + two-syllable brand + generic word + legal form
     cities = ["Shenzhen", "Shanghai", "Beijing", "Hangzhou", "Suzhou", "Wuxi", "Chengdu", "Xiamen", "Ningbo", "Hefei"]
-    brands = ["Xinlei", "Haoyun", "Jiarui", "Lianfeng", "Tengda", "Yuantai", "Huachen", "Zhongrui", "Boyuan",
-              "Kangtai", "Shengyu", "Wanjia", "Dingxin", "Fuhai", "Longda", "Jinxiu", "Ruida", "Huiyuan"]
-    generic = ["Technology", "Electronics", "Trading", "Semiconductor", "Precision Machinery", "Information Technology",
-               "Microelectronics", "Import and Export", "Intelligent Technology", "Materials"]
+    brands = [
+        "Xinlei",
+        "Haoyun",
+        "Jiarui",
+        "Lianfeng",
+        "Tengda",
+        "Yuantai",
+        "Huachen",
+        "Zhongrui",
+        "Boyuan",
+        "Kangtai",
+        "Shengyu",
+        "Wanjia",
+        "Dingxin",
+        "Fuhai",
+        "Longda",
+        "Jinxiu",
+        "Ruida",
+        "Huiyuan",
+    ]
+    generic = [
+        "Technology",
+        "Electronics",
+        "Trading",
+        "Semiconductor",
+        "Precision Machinery",
+        "Information Technology",
+        "Microelectronics",
+        "Import and Export",
+        "Intelligent Technology",
+        "Materials",
+    ]
     for sp in ("dev", "test"):
         made = 0
         while made < args.per_kind:
@@ -484,7 +540,14 @@ def main() -> None:
             made += 1
     # hand-written native positives are covered by the alias table: dev only (a regression check, not a measure)
     for q, c, target in HAND_POSITIVE:
-        add("dev", q, c, "hand_native" if not q.isascii() else "hand", target, _expected_re(parties, target, expected_for))
+        add(
+            "dev",
+            q,
+            c,
+            "hand_native" if not q.isascii() else "hand",
+            target,
+            _expected_re(parties, target, expected_for),
+        )
     out_dir = Path(args.out_dir)
     for sp in ("dev", "test"):
         if args.only and sp != args.only:

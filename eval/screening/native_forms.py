@@ -205,8 +205,20 @@ _WG_INITIAL = [
     ("g", "k"),
     ("k", "k'"),
 ]
-_WG_WHOLE = {"zhi": "chih", "chi": "ch'ih", "shi": "shih", "ri": "jih", "zi": "tzu", "ci": "tz'u", "si": "ssu",
-             "you": "yu", "yan": "yen", "ye": "yeh", "yong": "yung", "er": "erh"}
+_WG_WHOLE = {
+    "zhi": "chih",
+    "chi": "ch'ih",
+    "shi": "shih",
+    "ri": "jih",
+    "zi": "tzu",
+    "ci": "tz'u",
+    "si": "ssu",
+    "you": "yu",
+    "yan": "yen",
+    "ye": "yeh",
+    "yong": "yung",
+    "er": "erh",
+}
 
 
 def wade_giles_syllable(s: str) -> str:
@@ -316,11 +328,51 @@ EN_KO: list[tuple[str, str, str]] = [
 ]
 
 # McCune-Reischauer (breves and apostrophes dropped, as in the list) -> jamo indices
-_KO_INITIALS = {"kk": 1, "k": 0, "g": 0, "n": 2, "tt": 4, "t": 3, "d": 3, "r": 5, "l": 5, "m": 6, "pp": 8, "p": 7,
-                "b": 7, "ss": 10, "s": 9, "sh": 9, "tch": 13, "ch": 12, "j": 12, "h": 18, "": 11}
-_KO_VOWELS = {"a": [0], "ae": [1], "ya": [2], "yae": [3], "o": [4, 8], "e": [5], "yo": [6, 12], "ye": [7],
-              "wa": [9], "wae": [10], "oe": [11], "u": [13, 18], "wo": [14], "we": [15], "wi": [16], "yu": [17],
-              "ui": [19], "i": [20], "eu": [18], "eo": [4]}
+_KO_INITIALS = {
+    "kk": 1,
+    "k": 0,
+    "g": 0,
+    "n": 2,
+    "tt": 4,
+    "t": 3,
+    "d": 3,
+    "r": 5,
+    "l": 5,
+    "m": 6,
+    "pp": 8,
+    "p": 7,
+    "b": 7,
+    "ss": 10,
+    "s": 9,
+    "sh": 9,
+    "tch": 13,
+    "ch": 12,
+    "j": 12,
+    "h": 18,
+    "": 11,
+}
+_KO_VOWELS = {
+    "a": [0],
+    "ae": [1],
+    "ya": [2],
+    "yae": [3],
+    "o": [4, 8],
+    "e": [5],
+    "yo": [6, 12],
+    "ye": [7],
+    "wa": [9],
+    "wae": [10],
+    "oe": [11],
+    "u": [13, 18],
+    "wo": [14],
+    "we": [15],
+    "wi": [16],
+    "yu": [17],
+    "ui": [19],
+    "i": [20],
+    "eu": [18],
+    "eo": [4],
+}
 _KO_FINALS = {"": 0, "k": 1, "g": 1, "n": 4, "l": 8, "m": 16, "p": 17, "b": 17, "t": 19, "ng": 21}
 
 
@@ -404,10 +456,59 @@ def to_hangul(name: str, rng: random.Random, person: bool = False) -> str | None
 
 # Revised Romanization, by this generator's own table (not the matcher's romaniser)
 _RR_I = ["g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h"]
-_RR_V = ["a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi",
-         "yu", "eu", "ui", "i"]
-_RR_F = ["", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t",
-         "ng", "t", "t", "k", "t", "p", "t"]
+_RR_V = [
+    "a",
+    "ae",
+    "ya",
+    "yae",
+    "eo",
+    "e",
+    "yeo",
+    "ye",
+    "o",
+    "wa",
+    "wae",
+    "oe",
+    "yo",
+    "u",
+    "wo",
+    "we",
+    "wi",
+    "yu",
+    "eu",
+    "ui",
+    "i",
+]
+_RR_F = [
+    "",
+    "k",
+    "k",
+    "k",
+    "n",
+    "n",
+    "n",
+    "t",
+    "l",
+    "k",
+    "m",
+    "l",
+    "l",
+    "l",
+    "p",
+    "l",
+    "m",
+    "p",
+    "p",
+    "t",
+    "t",
+    "ng",
+    "t",
+    "t",
+    "k",
+    "t",
+    "p",
+    "t",
+]
 
 
 def hangul_to_rr(text: str) -> str:
@@ -443,16 +544,63 @@ def mr_name_to_rr(name: str, rng: random.Random) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------- Russian
-_RU = [("shch", "щ"), ("kh", "х"), ("zh", "ж"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("yu", "ю"), ("ya", "я"),
-       ("yo", "ё"), ("iy", "ий"), ("yy", "ый"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"),
-       ("e", "е"), ("z", "з"), ("i", "и"), ("y", "ы"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"),
-       ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("c", "к"), ("w", "в"), ("x", "кс"),
-       ("q", "к"), ("h", "х"), ("j", "дж")]
-EN_RU = [("joint stock company", "Акционерное общество"), ("limited liability company", "ООО"),
-         ("public joint stock company", "ПАО"), ("plant", "Завод"), ("research institute", "НИИ"),
-         ("scientific research institute", "Научно-исследовательский институт"), ("design bureau", "КБ"),
-         ("company", "Компания"), ("bank", "Банк"), ("llc", "ООО"), ("jsc", "АО"), ("pjsc", "ПАО"), ("ao", "АО"),
-         ("ooo", "ООО"), ("oao", "ОАО"), ("zao", "ЗАО")]
+_RU = [
+    ("shch", "щ"),
+    ("kh", "х"),
+    ("zh", "ж"),
+    ("ts", "ц"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("yu", "ю"),
+    ("ya", "я"),
+    ("yo", "ё"),
+    ("iy", "ий"),
+    ("yy", "ый"),
+    ("a", "а"),
+    ("b", "б"),
+    ("v", "в"),
+    ("g", "г"),
+    ("d", "д"),
+    ("e", "е"),
+    ("z", "з"),
+    ("i", "и"),
+    ("y", "ы"),
+    ("k", "к"),
+    ("l", "л"),
+    ("m", "м"),
+    ("n", "н"),
+    ("o", "о"),
+    ("p", "п"),
+    ("r", "р"),
+    ("s", "с"),
+    ("t", "т"),
+    ("u", "у"),
+    ("f", "ф"),
+    ("c", "к"),
+    ("w", "в"),
+    ("x", "кс"),
+    ("q", "к"),
+    ("h", "х"),
+    ("j", "дж"),
+]
+EN_RU = [
+    ("joint stock company", "Акционерное общество"),
+    ("limited liability company", "ООО"),
+    ("public joint stock company", "ПАО"),
+    ("plant", "Завод"),
+    ("research institute", "НИИ"),
+    ("scientific research institute", "Научно-исследовательский институт"),
+    ("design bureau", "КБ"),
+    ("company", "Компания"),
+    ("bank", "Банк"),
+    ("llc", "ООО"),
+    ("jsc", "АО"),
+    ("pjsc", "ПАО"),
+    ("ao", "АО"),
+    ("ooo", "ООО"),
+    ("oao", "ОАО"),
+    ("zao", "ЗАО"),
+]
 
 
 def to_cyrillic(name: str) -> str | None:
@@ -481,11 +629,18 @@ def to_cyrillic(name: str) -> str | None:
 
 # English name words written as romanised native words ("Korea ... Trading Corporation" -> "Choson ... Muyok
 # Hoesa"): the inverse of the translations a list makes.
-EN_RU_LATIN = [("joint stock company", "Aktsionernoe Obshchestvo"), ("plant", "Zavod"),
-               ("scientific research institute", "Nauchno-Issledovatelskiy Institut"),
-               ("research institute", "Issledovatelskiy Institut"), ("design bureau", "Konstruktorskoe Byuro"),
-               ("limited liability company", "Obshchestvo s Ogranichennoy Otvetstvennostyu"),
-               ("bank", "Bank"), ("factory", "Fabrika"), ("concern", "Kontsern"), ("company", "Kompaniya")]
+EN_RU_LATIN = [
+    ("joint stock company", "Aktsionernoe Obshchestvo"),
+    ("plant", "Zavod"),
+    ("scientific research institute", "Nauchno-Issledovatelskiy Institut"),
+    ("research institute", "Issledovatelskiy Institut"),
+    ("design bureau", "Konstruktorskoe Byuro"),
+    ("limited liability company", "Obshchestvo s Ogranichennoy Otvetstvennostyu"),
+    ("bank", "Bank"),
+    ("factory", "Fabrika"),
+    ("concern", "Kontsern"),
+    ("company", "Kompaniya"),
+]
 
 
 def translate_words(name: str, lang: str) -> str | None:

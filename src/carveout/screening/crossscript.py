@@ -226,10 +226,35 @@ def latin_words() -> dict[str, str]:
 
 
 # Wade-Giles -> pinyin, by syllable (initials with and without the aspiration apostrophe)
-_WG_WHOLE = {"chih": "zhi", "shih": "shi", "jih": "ri", "tzu": "zi", "tsu": "zi", "ssu": "si", "szu": "si",
-             "yu": "you", "yen": "yan", "yeh": "ye", "yung": "yong", "erh": "er"}
-_WG_INITIALS = [("ch'", "ch"), ("ts'", "c"), ("tz'", "c"), ("hs", "x"), ("ch", "zh"), ("ts", "z"), ("p'", "p"),
-                ("t'", "t"), ("k'", "k"), ("j", "r"), ("p", "b"), ("t", "d"), ("k", "g")]
+_WG_WHOLE = {
+    "chih": "zhi",
+    "shih": "shi",
+    "jih": "ri",
+    "tzu": "zi",
+    "tsu": "zi",
+    "ssu": "si",
+    "szu": "si",
+    "yu": "you",
+    "yen": "yan",
+    "yeh": "ye",
+    "yung": "yong",
+    "erh": "er",
+}
+_WG_INITIALS = [
+    ("ch'", "ch"),
+    ("ts'", "c"),
+    ("tz'", "c"),
+    ("hs", "x"),
+    ("ch", "zh"),
+    ("ts", "z"),
+    ("p'", "p"),
+    ("t'", "t"),
+    ("k'", "k"),
+    ("j", "r"),
+    ("p", "b"),
+    ("t", "d"),
+    ("k", "g"),
+]
 _WG_FINALS = {"ung": "ong", "ien": "ian", "ieh": "ie", "uo": "uo"}
 _FRONT = ("i", "u")  # ch/ch' before i/u are pinyin j/q
 

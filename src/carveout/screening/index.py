@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -70,9 +70,27 @@ def ocr_fold(t: str) -> str:
 
 
 _ROM_STEPS = [
-    ("tch", "ch"), ("zh", "ch"), ("hs", "s"), ("x", "s"), ("q", "ch"), ("j", "ch"), ("tz", "z"), ("ts", "z"),
-    ("kh", "h"), ("ph", "f"), ("ck", "k"), ("eo", "o"), ("eu", "u"), ("ung", "ong"), ("ien", "ian"), ("y", "i"),
-    ("w", "v"), ("g", "k"), ("d", "t"), ("b", "p"), ("l", "r"),
+    ("tch", "ch"),
+    ("zh", "ch"),
+    ("hs", "s"),
+    ("x", "s"),
+    ("q", "ch"),
+    ("j", "ch"),
+    ("tz", "z"),
+    ("ts", "z"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("eo", "o"),
+    ("eu", "u"),
+    ("ung", "ong"),
+    ("ien", "ian"),
+    ("y", "i"),
+    ("w", "v"),
+    ("g", "k"),
+    ("d", "t"),
+    ("b", "p"),
+    ("l", "r"),
 ]
 _ROM_C = re.compile(r"c(?!h)")
 _DOUBLE = re.compile(r"(.)\1+")

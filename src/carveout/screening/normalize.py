@@ -18,8 +18,6 @@ from anyascii import anyascii
 from pypinyin import lazy_pinyin
 from rapidfuzz.distance import Levenshtein
 
-from .korean import is_hangul, romanize
-
 # --- native-script names that transliteration would get wrong (华为 -> "hua wei", 삼성 -> "samseong")
 
 
@@ -99,6 +97,20 @@ _PLACES = (
 ).split()
 _ADMIN = {"市": " ", "省": " ", "区": " ", "县": " "}
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+
+
+def is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
+
+
+def _romanize_korean(word: str) -> str:
+    """Revised Romanization by korean-romanizer (replaced a hand-written syllable table: equal on dev Hangul,
+    and it applies the sound-change rules between syllables the table ignored)."""
+    from korean_romanizer.romanizer import Romanizer
+
+    return Romanizer(word).romanize()
+
 
 # --- Latin-side vocabulary ---------------------------------------------------------------------------------
 
@@ -271,7 +283,7 @@ def to_latin(text: str) -> str:
             text = text.replace(ch, rep)
         text = _HAN.sub(lambda m: " " + _pinyin_words(m.group(0)) + " ", text)
         if any(is_hangul(c) for c in text):
-            text = romanize(text)
+            text = _HANGUL_RUN.sub(lambda m: " " + _romanize_korean(m.group(0)) + " ", text)
     return anyascii(text)
 
 
@@ -367,13 +379,14 @@ def normalize(text: str) -> tuple[str, ...]:
 
 _PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&-]{1,9})\)")
 _AKA = re.compile(
-    r"(?:\bformerly(?: known as)?|\bf\.?k\.?a\.?|\ba\.?k\.?a\.?:?|\baka:?|\balso known as|\bpreviously)\s+([^;()\[\]]+)",
+    r"(?:\bformerly(?: known as)?|\bf\.?k\.?a\.?|\ba\.?k\.?a\.?:?|\baka:?|\balso known as|\bpreviously)"
+    r"\s+([^;()\[\]]+)",
     re.I,
 )
 
 
 def _is_acronym_of(acronym: str, before: str) -> bool:
-    """"SMIC" after "Semiconductor Manufacturing International Corporation": its letters are initials, in order."""
+    """ "SMIC" after "Semiconductor Manufacturing International Corporation": its letters are initials, in order."""
     initials = iter("".join(w[0] for w in re.findall(r"[A-Za-z]+", before)).upper())
     letters = [c for c in acronym if c.isalpha()]
     return len(letters) >= 2 and all(c in initials for c in letters)

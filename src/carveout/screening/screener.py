@@ -26,9 +26,9 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Prefix
 
+from . import crossscript
 from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
-from . import crossscript
 from .normalize import normalize
 
 # Thresholds on the calibrated score, chosen on the DEV set only (eval/screening/dev.csv, seed 20261201, by
