@@ -16,7 +16,7 @@ from importlib import resources
 
 from anyascii import anyascii
 from pypinyin import lazy_pinyin
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 # --- native-script names that transliteration would get wrong (华为 -> "hua wei", 삼성 -> "samseong")
 
@@ -302,7 +302,7 @@ def _snap_legal(tok: str) -> str:
     for word in _LEGAL_SNAP:
         if abs(len(word) - len(tok)) <= 2 and tok[0] == word[0]:
             limit = 1 if len(word) <= 7 else 2
-            if Levenshtein.distance(tok, word, score_cutoff=limit) <= limit:
+            if OSA.distance(tok, word, score_cutoff=limit) <= limit:  # OSA: a swap of neighbours is one edit
                 return word
     return tok
 
