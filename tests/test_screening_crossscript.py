@@ -58,6 +58,8 @@ def test_hangul_dprk_name_reaches_english_entry(full: Screener) -> None:
     res, top = _top(full, query, "KP")
     assert top.name.upper() == "KOREA RYONBONG GENERAL CORPORATION"
     assert res.status == "match"
+    # the explanation says which rendering of the Hangul scored
+    assert top.features.read_as and "ryonbong" in top.features.read_as and "read as" in top.explanation
 
 
 def test_hangul_personal_name_matches_syllables(full: Screener) -> None:

@@ -63,6 +63,11 @@ class MatchFeatures(BaseModel):
     """Why a listed name scored as it did."""
 
     matched_text: str = Field(description="the listed name or alias that scored best")
+    read_as: str | None = Field(
+        None,
+        description="the rendering of the query that scored, when it is not the plain normalisation "
+        "(a translated/romanised native-script name, a Wade-Giles or branch-free form)",
+    )
     alias_hit: bool
     exact_tokens: list[str] = []
     fuzzy_tokens: list[str] = Field(default=[], description="query~listed pairs within typo distance")
@@ -79,7 +84,7 @@ class MatchFeatures(BaseModel):
     raw_similarity: float
 
     def summary(self) -> str:
-        bits = []
+        bits = [f"read as '{self.read_as}'"] if self.read_as else []
         if self.exact_tokens:
             bits.append("tokens " + ", ".join(self.exact_tokens))
         if self.fuzzy_tokens:
@@ -457,12 +462,15 @@ class Screener:
         detail["country"] = verdict
         return detail
 
-    def _match(self, score: float, pi: int, nid: int, scored: tuple, as_of: date | None) -> Match:
+    def _match(
+        self, score: float, pi: int, nid: int, scored: tuple, as_of: date | None, base: tuple[str, ...] = ()
+    ) -> Match:
         row = self._rows[pi]
         ix = self.index
         detail = self._detail(nid, scored)
         feats = MatchFeatures(
             matched_text=ix.texts[nid],
+            read_as=" ".join(scored[0]) if base and scored[0] != base else None,
             alias_hit=ix.is_alias[nid],
             exact_tokens=[t for t, s, k, _ in detail["best_q"] if k == "exact"],
             fuzzy_tokens=[f"{t}~{p}" for t, s, k, p in detail["best_q"] if k == "fuzzy"],
@@ -530,7 +538,7 @@ class Screener:
         if len(live) < len(ranked) and as_of:
             notes.append(f"candidates listed after {as_of} are reported but do not count toward the status")
         reported = (live + [m for m in ranked if not m[2]])[:limit]
-        matches = [self._match(sc, pi, nid, d, as_of) for *_, sc, pi, nid, d in reported]
+        matches = [self._match(sc, pi, nid, d, as_of, q) for *_, sc, pi, nid, d in reported]
         best = live[0][0] if live else 0.0
         status = status_of(best)
         affiliate = self.ownership.affiliate_of(name, country, as_of or self.list_date, self)
