@@ -504,6 +504,24 @@ class Screener:
             listed_at_as_of=not (as_of and since and since > as_of),
         )
 
+    def _rank(
+        self, qs: list[tuple[str, ...]], country: str | None, as_of: date | None, limit: int
+    ) -> tuple[list[tuple], list[tuple]]:
+        """(ranked, live): (rounded score, list code, listed at as_of, score, party, name id, detail) for the best
+        parties, in reporting order, and the ones listed at as_of. No models are built here."""
+        scored = self._score_party_names(qs, country)
+        rows = self._rows
+        ranked = []
+        for sc, pi, nid, d in scored[: max(limit, 1) * 3]:
+            since = rows[pi]["listed_since"]
+            live_at = not (as_of and since and since > as_of)
+            ranked.append((round(sc, 4), rows[pi]["list_code"], live_at, sc, pi, nid, d))
+        # among hits that clear T_HIGH, the list that restricts most comes first (EL before CMIC for Huawei)
+        top_score = ranked[0][0] if ranked else 0.0
+        cut = max(T_HIGH, top_score - PRIORITY_MARGIN)
+        ranked.sort(key=lambda m: (-LIST_PRIORITY.get(m[1], 0) if m[0] >= cut else 0, -m[0]))
+        return ranked, [m for m in ranked if m[2]]
+
     def screen(self, name: str, country: str | None = None, as_of: date | None = None, limit: int = 5) -> ScreenResult:
         """Screen one name; see the package docstring for the meaning of the result."""
         qs = query_forms(name or "")
@@ -522,19 +540,7 @@ class Screener:
                 score=0.0,
                 notes=notes,
             )
-        scored = self._score_party_names(qs, country)
-        # rank on (rounded score, list, listed at as_of) first and build Match models only for the reported ones
-        rows = self._rows
-        ranked = []
-        for sc, pi, nid, d in scored[: max(limit, 1) * 3]:
-            since = rows[pi]["listed_since"]
-            live_at = not (as_of and since and since > as_of)
-            ranked.append((round(sc, 4), rows[pi]["list_code"], live_at, sc, pi, nid, d))
-        # among hits that clear T_HIGH, the list that restricts most comes first (EL before CMIC for Huawei)
-        top_score = ranked[0][0] if ranked else 0.0
-        cut = max(T_HIGH, top_score - PRIORITY_MARGIN)
-        ranked.sort(key=lambda m: (-LIST_PRIORITY.get(m[1], 0) if m[0] >= cut else 0, -m[0]))
-        live = [m for m in ranked if m[2]]
+        ranked, live = self._rank(qs, country, as_of, limit)
         if len(live) < len(ranked) and as_of:
             notes.append(f"candidates listed after {as_of} are reported but do not count toward the status")
         reported = (live + [m for m in ranked if not m[2]])[:limit]
@@ -566,19 +572,37 @@ class Screener:
         )
 
     def _frame_row(self, name: str | None, country: str | None, as_of: date | None) -> tuple:
-        """The OUTPUT_COLUMNS values of one distinct (name, country, as_of)."""
-        res = self.screen(name or "", country, as_of, limit=1)
-        top = next((m for m in res.matches if m.listed_at_as_of), None)
-        aff = res.affiliate if res.affiliate and res.affiliate.affiliate else None
-        if aff is not None and (top is None or top.score < T_HIGH):
+        """The OUTPUT_COLUMNS values of one distinct (name, country, as_of): what `screen(..., limit=1)` decides,
+        without building the explanation models a frame does not keep."""
+        qs = query_forms(name or "")
+        country = country.strip().upper() if country and country.strip() else None
+        if not qs:
+            return ("possible", 0.0, *(None,) * 6, self.list_date, None)
+        ranked, live = self._rank(qs, country, as_of, 1)
+        best = live[0][0] if live else 0.0
+        status = status_of(best)
+        aff = self.ownership.affiliate_of(name or "", country, as_of or self.list_date, self)
+        if aff is not None and aff.affiliate and status != "match":
+            status = "match"
+        first = (live + [m for m in ranked if not m[2]])[:1]
+        top = first[0] if first and first[0][2] else None
+        if aff is not None and aff.affiliate and (top is None or top[0] < T_HIGH):
             hit = (aff.inherited_list, aff.inherited_party, aff.inherited_party_id, aff.el_footnote, None, None)
             basis = "affiliate"
-        elif top is not None and res.status != "clear":
-            hit = (top.list_code, top.name, top.party_id, top.el_footnote, top.listed_since, top.fr_notice)
+        elif top is not None and status != "clear":
+            row = self._rows[top[4]]
+            hit = (
+                row["list_code"],
+                row["name"],
+                row["party_id"],
+                row["el_footnote"],
+                row["listed_since"],
+                row["fr_notice"],
+            )
             basis = "name"
         else:
             hit, basis = (None,) * 6, None
-        return (res.status, res.score, *hit, self.list_date, basis)
+        return (status, round(best, 4), *hit, self.list_date, basis)
 
     def screen_frame(self, parties: pl.DataFrame, progress=None, workers: int | None = None) -> pl.DataFrame:
         """Screen each distinct (name, country, as_of) once and join back; rows and order are preserved.
