@@ -106,6 +106,8 @@ def test_aliases_read_from_primary_names() -> None:
         t for t, _, a in name_variants("LTS Holding Limited (f.k.a. IPP-International Petroleum Products Ltd.)") if a
     }
     assert aka == {"IPP-International Petroleum Products Ltd"}
+    dba = {t for t, _, a in name_variants("SIBERIAN AIRLINES D/B/A S7 AIRLINES") if a}
+    assert dba == {"S7 AIRLINES"}
 
 
 def test_smic_ranks_the_entity_list_first(full: Screener) -> None:

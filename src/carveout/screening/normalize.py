@@ -379,7 +379,8 @@ def normalize(text: str) -> tuple[str, ...]:
 
 _PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&-]{1,9})\)")
 _AKA = re.compile(
-    r"(?:\bformerly(?: known as)?|\bf\.?k\.?a\.?|\ba\.?k\.?a\.?:?|\baka:?|\balso known as|\bpreviously)"
+    r"(?:\bformerly(?: known as)?|\b[fn][./]?k[./]?a\.?|\ba\.?k\.?a\.?:?|\baka:?|\balso known as|\bpreviously"
+    r"(?: known as)?|\bnow known as|\bd[./]b[./]a\.?|\bdoing business as|\btrading as)"
     r"\s+([^;()\[\]]+)",
     re.I,
 )
@@ -396,7 +397,7 @@ def name_variants(name: str) -> list[tuple[str, float, bool]]:
     """Forms of a *listed* name worth indexing, with a small prior and whether it is an alias: the full name,
     the name without a parenthesised acronym or city, both halves of 'X. Affiliated Entity: Y' entries, a
     parenthesised acronym of the name's own initials ("... Corporation (SMIC)"), and names given after
-    "formerly", "a.k.a.", "f.k.a." or "also known as"."""
+    "formerly", "a.k.a.", "f.k.a.", "n.k.a.", "d/b/a", "trading as" or "also known as"."""
     out = [(name, 1.0, False)]
     m = re.split(r"\.?\s*Affiliated Entit(?:y|ies)\s*:\s*", name, maxsplit=1, flags=re.I)
     if len(m) == 2:
