@@ -112,20 +112,27 @@ def metaphone(tok: str) -> str:
     return jellyfish.metaphone(tok) if len(tok) >= 3 and tok.isalpha() else ""
 
 
+@lru_cache(maxsize=200_000)
+def token_keys(t: str) -> tuple[str, ...]:
+    """The blocking keys of one token (memoised: the list repeats its words thousands of times)."""
+    keys = [t]
+    m = metaphone(t)
+    if m:
+        keys.append("m:" + m)
+    if len(t) >= 5:
+        keys.append("p:" + t[:4])
+    if len(t) >= 6:
+        keys.append("s:" + t[-4:])  # a typo early in the word still shares its ending
+    if len(t) >= 3:
+        keys.append("r:" + rom_fold(t))
+    return tuple(keys)
+
+
 def blocking_keys(tokens: Iterable[str]) -> set[str]:
     toks = list(tokens)
     keys: set[str] = set()
     for i, t in enumerate(toks):
-        keys.add(t)
-        m = metaphone(t)
-        if m:
-            keys.add("m:" + m)
-        if len(t) >= 3:
-            keys.add("r:" + rom_fold(t))
-        if len(t) >= 5:
-            keys.add("p:" + t[:4])
-        if len(t) >= 6:
-            keys.add("s:" + t[-4:])  # a typo early in the word still shares its ending
+        keys.update(token_keys(t))
         if i + 1 < len(toks):
             keys.add(t + toks[i + 1])
     return keys

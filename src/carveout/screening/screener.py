@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Prefix
 
 from . import crossscript
-from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold
+from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold, token_keys
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
 from .normalize import normalize
 
@@ -199,6 +199,7 @@ def clear_caches() -> None:
     _ocr_fold.cache_clear()
     metaphone.cache_clear()
     rom_fold.cache_clear()
+    token_keys.cache_clear()
 
 
 class _Form:
