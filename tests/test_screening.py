@@ -196,7 +196,7 @@ def _reference_candidates(ix, tokens: tuple[str, ...], k: int = 40) -> list[int]
 def test_candidates_equal_the_plain_accumulation(full: Screener) -> None:
     """The shortcuts in NameIndex.candidates (long last posting, dict.fromkeys) change nothing in the result."""
     ix = full.index
-    queries = [r.split(",")[0] for r in (ROOT / "eval" / "screening" / "queries.csv").read_text().splitlines()[1:]]
+    queries = [r.split(",")[0] for r in (ROOT / "eval" / "screening" / "dev.csv").read_text().splitlines()[1:]]
     queries += ["technology", "china technology", "electronic technology co", "global trading", "ivan"]
     for q in queries:
         for qv in _query_forms(normalize(q), ix):

@@ -1,6 +1,6 @@
-"""Recall, precision and throughput of carveout.screening on eval/screening/queries.csv (full list).
+"""Recall, precision and throughput of carveout.screening on eval/screening/dev.csv or test.csv (full list).
 
-    python eval/screening/evaluate.py [--queries eval/screening/queries.csv] [--failures] [--repeat 3] [--frame N]
+    python eval/screening/evaluate.py [--queries eval/screening/dev.csv] [--failures] [--repeat 3] [--frame N]
 
 Definitions (per query, top-ranked match only):
   recall@flag   = positives whose status is match|possible AND top party is expected (not cleared)
@@ -38,14 +38,23 @@ def run(screener: Screener, rows: list[dict[str, str]], show_failures: bool = Fa
     neg = neg_review = 0
     by_variant: Counter[str] = Counter()
     by_variant_ok: Counter[str] = Counter()
+    kind_n: Counter[str] = Counter()
+    kind_match: Counter[str] = Counter()
+    kind_match_ok: Counter[str] = Counter()
+    kind_flag: Counter[str] = Counter()
     for r in rows:
         res = screener.screen(r["query"], r["country"] or None, limit=1)
         expected = set(filter(None, r["expected_party_ids"].split("|")))
         top = res.matches[0].party_id if res.matches else None
         correct = top in expected
+        kind = r["variant"]
+        kind_n[kind] += 1
+        kind_flag[kind] += res.status != "clear" and (correct or not expected)
         if res.status == "match":
             tp_match += correct
             fp_match += not correct
+            kind_match[kind] += 1
+            kind_match_ok[kind] += correct
         if expected:
             pos += 1
             by_variant[r["variant"]] += 1
@@ -78,7 +87,27 @@ def run(screener: Screener, rows: list[dict[str, str]], show_failures: bool = Fa
     }
     for v in sorted(by_variant):
         out[f"recall_flag[{v}]"] = by_variant_ok[v] / by_variant[v]
+    out["_table"] = [
+        (k, kind_n[k], by_variant.get(k, 0), kind_flag[k], kind_match[k], kind_match_ok[k]) for k in sorted(kind_n)
+    ]
     return out
+
+
+def markdown(metrics: dict) -> str:
+    """Per-kind table: positives -> recall (flagged with the right party on top) and precision of "match";
+    non-match kinds -> share flagged for review and share wrongly called "match"."""
+    lines = [
+        '| kind | queries | recall (match or possible, right party first) | "match" verdicts | precision of "match" | '
+        'non-matches sent to review | non-matches called "match" |',
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for k, n, npos, flagged, nmatch, nmatch_ok in metrics["_table"]:
+        prec = f"{nmatch_ok / nmatch:.3f}" if nmatch else "—"
+        if npos:
+            lines.append(f"| {k} | {n} | {flagged / n:.3f} | {nmatch} | {prec} | | |")
+        else:
+            lines.append(f"| {k} | {n} | | {nmatch} | | {(flagged - nmatch) / n:.3f} | {nmatch / n:.3f} |")
+    return "\n".join(lines)
 
 
 def synthetic_names(screener: Screener, n: int, seed: int = 20260731) -> list[str]:
@@ -116,17 +145,22 @@ def frame_throughput(screener: Screener, n: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--queries", default=str(HERE / "queries.csv"))
+    ap.add_argument("--queries", default=str(HERE / "dev.csv"))
     ap.add_argument("--failures", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="timing passes over the query set")
     ap.add_argument("--index", default=None, help="DuckDB cache path (default: in memory)")
     ap.add_argument("--frame", type=int, default=0, help="also time screen_frame on this many distinct names")
+    ap.add_argument("--sweep", action="store_true", help="threshold grid (dev set only)")
+    ap.add_argument("--markdown", action="store_true", help="also print the per-kind table")
     args = ap.parse_args()
     with open(args.queries, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     t0 = time.perf_counter()
     screener = Screener(index_path=args.index)
     t_load = time.perf_counter() - t0
+    if args.sweep:
+        sweep(screener, rows)
+        return
     metrics = run(screener, rows, args.failures)
     # throughput: fresh strings and cold caches each pass, so no memoisation from an earlier pass flatters it
     best = best_cpu = 0.0
@@ -141,12 +175,36 @@ def main() -> None:
         f"list: {screener.plist.source} ({len(screener.plist):,} parties, list date {screener.list_date}); "
         f"load+index {t_load:.2f}s; thresholds match>={T_HIGH} possible>={T_LOW}"
     )
+    table = metrics.pop("_table")
+    if args.markdown:
+        print(markdown({"_table": table}))
     for k, v in metrics.items():
         print(f"{k:32} {v:.4f}" if isinstance(v, float) else f"{k:32} {v}")
     print(f"{'names_per_second':32} {best:,.0f}")
     print(f"{'names_per_cpu_second':32} {best_cpu:,.0f}")
     if args.frame:
         frame_throughput(screener, args.frame)
+
+
+def sweep(screener: Screener, rows: list[dict[str, str]]) -> None:
+    """Recall, precision and review rate for a grid of thresholds (run on the dev set only)."""
+    scored = []
+    for r in rows:
+        res = screener.screen(r["query"], r["country"] or None, limit=1)
+        expected = set(filter(None, r["expected_party_ids"].split("|")))
+        top = res.matches[0].party_id if res.matches else None
+        scored.append((res.score, top in expected, bool(expected)))
+    for t_low in (0.2, 0.25, 0.3, 0.35, 0.4):
+        for t_high in (0.7, 0.75, 0.8, 0.85):
+            pos = [s for s in scored if s[2]]
+            neg = [s for s in scored if not s[2]]
+            rec = sum(s[1] and s[0] >= t_low for s in pos) / max(len(pos), 1)
+            m = [s for s in scored if s[0] >= t_high]
+            prec = sum(s[1] and s[2] for s in m) / max(len(m), 1)
+            review = sum(t_low <= s[0] < t_high for s in neg) / max(len(neg), 1)
+            print(
+                f"T_LOW {t_low:.2f} T_HIGH {t_high:.2f}: recall {rec:.4f} precision {prec:.4f} review_neg {review:.3f}"
+            )
 
 
 if __name__ == "__main__":

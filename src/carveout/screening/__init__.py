@@ -4,6 +4,13 @@
     >>> screen("华为技术有限公司", country="CN").status
     'match'
 
+Names in Chinese characters, Hangul or Cyrillic, and romanised native words (pinyin, Wade-Giles, McCune-
+Reischauer, Revised Romanization), are rendered into the Latin forms a list prints (`crossscript.py`): a
+sourced native-name table for a few well-known names, and for everything else word glossaries (CC-CEDICT for
+Chinese, a Korean organisation-word list) plus romanisation. Aliases are also read from primary names
+("... (SMIC)", "a.k.a. ...", "formerly ..."). Thresholds are chosen on eval/screening/dev.csv; test-set figures
+are in eval/screening/RESULTS.md.
+
 Every result carries the list's date (`list_date`): a "clear" means "not found on the list as published that
 day", nothing more. Status: "match" (score >= T_HIGH: treat as listed), "possible"
 (T_LOW <= score < T_HIGH, or a name that cannot be screened: human review), "clear". A party that is

@@ -23,7 +23,7 @@ from rich.table import Table
 from .errors import ListFormatError
 from .index import default_index_path, index_path_beside
 from .loaders import load_list
-from .screener import Screener
+from .screener import STALE_DAYS, Screener
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 app = typer.Typer(
@@ -58,7 +58,7 @@ def _atomic_write_csv(frame: pl.DataFrame, out: Path) -> None:
 def screen_command(
     name: str | None = typer.Argument(None, help="party name to screen (any script)"),
     country: str | None = typer.Option(None, "--country", "-c", help="ISO-2 country of the party"),
-    as_of: str | None = typer.Option(None, "--as-of", help="date of the transaction (YYYY-MM-DD)"),
+    as_of: str | None = typer.Option(None, "--as-of", help="date of the transaction (YYYY-MM-DD; default today)"),
     file: Path | None = typer.Option(None, "--file", "-f", help="CSV with columns name[,country][,as_of]"),
     out: Path | None = typer.Option(None, "--out", "-o", help="where to write results for --file"),
     list_file: Path | None = typer.Option(None, "--list", help="list file (default: packaged CSL snapshot)"),
@@ -68,7 +68,7 @@ def screen_command(
 ) -> None:
     """Screen one NAME, or every row of --file into --out."""
     try:
-        day = date.fromisoformat(as_of) if as_of else None
+        day = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
         raise typer.BadParameter(f"{as_of!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
     if (name is None) == (file is None):
@@ -141,6 +141,8 @@ def _screen_file(s: Screener, file: Path, out: Path | None, day: date | None) ->
         + ", ".join(f"{k}: {v:,}" for k, v in counts)
         + f"  (list dated {s.list_date})"
     )
+    if day is not None and (day - s.list_date).days > STALE_DAYS:
+        console.print(f"[yellow]warning:[/] list dated {s.list_date} is more than {STALE_DAYS} days older than {day}")
 
 
 @lists_app.command("load")

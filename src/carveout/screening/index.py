@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,7 +37,7 @@ def _code_fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
-INDEX_FORMAT = "5"
+INDEX_FORMAT = "6"
 INDEX_VERSION = _code_fingerprint()
 MAX_POSTING = 4000  # keys filed under more names than this carry no identity (e.g. "technology")
 MAX_DERIVED_POSTING = 1500  # same for metaphone/prefix/suffix keys, which are noisier
@@ -68,23 +69,70 @@ def ocr_fold(t: str) -> str:
     return t.replace("rn", "m").translate(_OCR_FOLD)
 
 
+_ROM_STEPS = [
+    ("tch", "ch"),
+    ("zh", "ch"),
+    ("hs", "s"),
+    ("x", "s"),
+    ("q", "ch"),
+    ("j", "ch"),
+    ("tz", "z"),
+    ("ts", "z"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("eo", "o"),
+    ("eu", "u"),
+    ("ung", "ong"),
+    ("ien", "ian"),
+    ("y", "i"),
+    ("w", "v"),
+    ("g", "k"),
+    ("d", "t"),
+    ("b", "p"),
+    ("l", "r"),
+]
+_ROM_C = re.compile(r"c(?!h)")
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=100_000)
+def rom_fold(t: str) -> str:
+    """A token with the differences between romanisation systems folded away: pinyin/Wade-Giles (zh/ch/j,
+    x/hs, z/ts, -ong/-ung), Revised Romanization/McCune-Reischauer (g/k, d/t, b/p, j/ch, eo/o, eu/u, l/r),
+    Russian transliterations (kh/h, c/k, w/v, y/i) and doubled letters. Used for a 0.9 token match only."""
+    t = _ROM_C.sub("k", t)
+    for a, b in _ROM_STEPS:
+        t = t.replace(a, b)
+    return _DOUBLE.sub(r"\1", t)
+
+
 @lru_cache(maxsize=100_000)
 def metaphone(tok: str) -> str:
     return jellyfish.metaphone(tok) if len(tok) >= 3 and tok.isalpha() else ""
+
+
+@lru_cache(maxsize=200_000)
+def token_keys(t: str) -> tuple[str, ...]:
+    """The blocking keys of one token (memoised: the list repeats its words thousands of times)."""
+    keys = [t]
+    m = metaphone(t)
+    if m:
+        keys.append("m:" + m)
+    if len(t) >= 5:
+        keys.append("p:" + t[:4])
+    if len(t) >= 6:
+        keys.append("s:" + t[-4:])  # a typo early in the word still shares its ending
+    if len(t) >= 3:
+        keys.append("r:" + rom_fold(t))
+    return tuple(keys)
 
 
 def blocking_keys(tokens: Iterable[str]) -> set[str]:
     toks = list(tokens)
     keys: set[str] = set()
     for i, t in enumerate(toks):
-        keys.add(t)
-        m = metaphone(t)
-        if m:
-            keys.add("m:" + m)
-        if len(t) >= 5:
-            keys.add("p:" + t[:4])
-        if len(t) >= 6:
-            keys.add("s:" + t[-4:])  # a typo early in the word still shares its ending
+        keys.update(token_keys(t))
         if i + 1 < len(toks):
             keys.add(t + toks[i + 1])
     return keys
@@ -111,6 +159,7 @@ class NameIndex:
     sorted_compact: list[str] = field(default_factory=list)  # "".join(sorted(tokens))
     default_idf: float = 0.0  # idf of a token the list never uses
     fold_groups: dict[str, list[str]] = field(default_factory=dict)  # ocr_fold(token) -> listed tokens
+    rom_groups: dict[str, list[str]] = field(default_factory=dict)  # rom_fold(token) -> listed tokens
     _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
 
     def __len__(self) -> int:
@@ -146,6 +195,11 @@ class NameIndex:
         for t in self.token_idf:
             groups.setdefault(ocr_fold(t), []).append(t)
         self.fold_groups = groups
+        rom: dict[str, list[str]] = {}
+        for t in self.token_idf:
+            if len(t) >= 3:
+                rom.setdefault(rom_fold(t), []).append(t)
+        self.rom_groups = rom
         return self
 
     def idf(self, tok: str) -> float:
@@ -233,9 +287,9 @@ def build_index(parties: pl.DataFrame) -> NameIndex:
     is_alias: list[bool] = []
     for pi, (name, aliases) in enumerate(zip(parties["name"].to_list(), parties["aliases"].to_list(), strict=True)):
         seen: set[tuple[str, ...]] = set()
-        forms = [(v, p, False) for v, p in name_variants(name)]
+        forms = list(name_variants(name))
         for alias in aliases or []:
-            forms += [(v, p * 0.99, True) for v, p in name_variants(alias)]
+            forms += [(v, p * 0.99, True) for v, p, _ in name_variants(alias)]
         for text, p, alias in forms:
             toks = normalize(text)
             if not toks or toks in seen:

@@ -16,9 +16,7 @@ from importlib import resources
 
 from anyascii import anyascii
 from pypinyin import lazy_pinyin
-from rapidfuzz.distance import Levenshtein
-
-from .korean import is_hangul, romanize
+from rapidfuzz.distance import OSA
 
 # --- native-script names that transliteration would get wrong (华为 -> "hua wei", 삼성 -> "samseong")
 
@@ -99,6 +97,20 @@ _PLACES = (
 ).split()
 _ADMIN = {"市": " ", "省": " ", "区": " ", "县": " "}
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+
+
+def is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
+
+
+def _romanize_korean(word: str) -> str:
+    """Revised Romanization by korean-romanizer (replaced a hand-written syllable table: equal on dev Hangul,
+    and it applies the sound-change rules between syllables the table ignored)."""
+    from korean_romanizer.romanizer import Romanizer
+
+    return Romanizer(word).romanize()
+
 
 # --- Latin-side vocabulary ---------------------------------------------------------------------------------
 
@@ -271,7 +283,7 @@ def to_latin(text: str) -> str:
             text = text.replace(ch, rep)
         text = _HAN.sub(lambda m: " " + _pinyin_words(m.group(0)) + " ", text)
         if any(is_hangul(c) for c in text):
-            text = romanize(text)
+            text = _HANGUL_RUN.sub(lambda m: " " + _romanize_korean(m.group(0)) + " ", text)
     return anyascii(text)
 
 
@@ -290,7 +302,7 @@ def _snap_legal(tok: str) -> str:
     for word in _LEGAL_SNAP:
         if abs(len(word) - len(tok)) <= 2 and tok[0] == word[0]:
             limit = 1 if len(word) <= 7 else 2
-            if Levenshtein.distance(tok, word, score_cutoff=limit) <= limit:
+            if OSA.distance(tok, word, score_cutoff=limit) <= limit:  # OSA: a swap of neighbours is one edit
                 return word
     return tok
 
@@ -365,16 +377,43 @@ def normalize(text: str) -> tuple[str, ...]:
     return tuple(t for i, t in enumerate(toks) if i == 0 or t != toks[i - 1])
 
 
-def name_variants(name: str) -> list[tuple[str, float]]:
-    """Forms of a *listed* name worth indexing, with a small prior: the full name, the name without a
-    parenthesised acronym or city, and both halves of 'X. Affiliated Entity: Y' entries."""
-    out = [(name, 1.0)]
+_PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&-]{1,9})\)")
+_AKA = re.compile(
+    r"(?:\bformerly(?: known as)?|\b[fn][./]?k[./]?a\.?|\ba\.?k\.?a\.?:?|\baka:?|\balso known as|\bpreviously"
+    r"(?: known as)?|\bnow known as|\bd[./]b[./]a\.?|\bdoing business as|\btrading as)"
+    r"\s+([^;()\[\]]+)",
+    re.I,
+)
+
+
+def _is_acronym_of(acronym: str, before: str) -> bool:
+    """ "SMIC" after "Semiconductor Manufacturing International Corporation": its letters are initials, in order."""
+    initials = iter("".join(w[0] for w in re.findall(r"[A-Za-z]+", before)).upper())
+    letters = [c for c in acronym if c.isalpha()]
+    return len(letters) >= 2 and all(c in initials for c in letters)
+
+
+def name_variants(name: str) -> list[tuple[str, float, bool]]:
+    """Forms of a *listed* name worth indexing, with a small prior and whether it is an alias: the full name,
+    the name without a parenthesised acronym or city, both halves of 'X. Affiliated Entity: Y' entries, a
+    parenthesised acronym of the name's own initials ("... Corporation (SMIC)"), and names given after
+    "formerly", "a.k.a.", "f.k.a.", "n.k.a.", "d/b/a", "trading as" or "also known as"."""
+    out = [(name, 1.0, False)]
     m = re.split(r"\.?\s*Affiliated Entit(?:y|ies)\s*:\s*", name, maxsplit=1, flags=re.I)
     if len(m) == 2:
-        out += [(m[1], 1.0), (m[0], 0.97)]
-    stripped = re.sub(r"\([^)]*\)", " ", name)
+        out += [(m[1], 1.0, False), (m[0], 0.97, False)]
+    head = _AKA.split(name, maxsplit=1)[0] if _AKA.search(name) else name
+    stripped = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", head).strip(" ,;")
     if stripped != name and stripped.strip():
-        out.append((stripped, 0.97))
+        out.append((stripped, 0.97, False))
+    for a in _PAREN_ACRONYM.finditer(name):
+        if _is_acronym_of(a.group(1), name[: a.start()]):
+            out.append((a.group(1), 0.99, True))
+    for a in _AKA.finditer(name):
+        for part in re.split(r",?\s*\b(?:a\.?k\.?a\.?|aka)\b:?\s*", a.group(1), flags=re.I):
+            part = part.strip(" .,;")
+            if len(part) >= 3:
+                out.append((part, 0.99, True))
     return out
 
 

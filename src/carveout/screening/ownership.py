@@ -142,7 +142,7 @@ class OwnershipGraph:
         for key in nodes:
             if key == target:
                 continue
-            scored = screener._score_party_names(key, None)
+            scored = screener._score_party_names([key], None)
             for score, pi, _nid, _d in scored[:3]:
                 row = screener._rows[pi]
                 if score >= T_HIGH and row["list_code"] in AFFILIATE_LISTS:

@@ -1,0 +1,140 @@
+"""Cross-script screening: each language path reaches list entries the native-name table does not hold;
+aliases read from primary names; list ranking for a licence decision; screening as of today."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from carveout.screening import Screener
+from carveout.screening.cli import app
+from carveout.screening.crossscript import (
+    branch_variants,
+    latin_variants,
+    renderings,
+    wade_giles_to_pinyin,
+)
+from carveout.screening.normalize import name_variants, native_names
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    return Screener(index_path=tmp_path_factory.mktemp("idx") / "screening.duckdb", ownership=None)
+
+
+def _not_in_alias_table(text: str) -> None:
+    """The test is only meaningful when no native-table entry covers any part of the query."""
+    assert not any(row.native in text for row in native_names())
+
+
+def _top(full: Screener, query: str, country: str | None = None):
+    res = full.screen(query, country, limit=3)
+    assert res.matches, query
+    return res, res.matches[0]
+
+
+def test_chinese_name_reaches_translated_entry_outside_alias_table(full: Screener) -> None:
+    # Telixin Electronics Technology Co., Ltd.: 电子 -> electronics and 科技 -> technology come from the
+    # CC-CEDICT glossary, 特力信 is read in pinyin
+    query = "特力信电子科技有限公司"
+    _not_in_alias_table(query)
+    res, top = _top(full, query, "CN")
+    assert top.name == "Telixin Electronics Technology Co., Ltd."
+    assert res.status == "match"
+
+
+def test_chinese_rendering_translates_generic_words_and_spells_the_rest() -> None:
+    forms = renderings("南通亿宏新材料有限公司")
+    assert any("material" in f and "nantong" in f for f in forms)
+    assert any("yihong" in f for f in forms)
+
+
+def test_hangul_dprk_name_reaches_english_entry(full: Screener) -> None:
+    query = "조선련봉총회사"  # Korea + Ryonbong (McCune-Reischauer) + General Corporation
+    _not_in_alias_table(query)
+    res, top = _top(full, query, "KP")
+    assert top.name.upper() == "KOREA RYONBONG GENERAL CORPORATION"
+    assert res.status == "match"
+    # the explanation says which rendering of the Hangul scored
+    assert top.features.read_as and "ryonbong" in top.features.read_as and "read as" in top.explanation
+
+
+def test_hangul_personal_name_matches_syllables(full: Screener) -> None:
+    res, top = _top(full, "조선광업개발무역회사", "KP")
+    assert top.name.upper() == "KOREA MINING DEVELOPMENT TRADING CORPORATION"
+    assert res.status == "match"
+
+
+def test_pinyin_name_with_legal_form_words(full: Screener) -> None:
+    # "Dianzi Keji Youxian Gongsi" = Electronics Technology Co., Ltd. written in pinyin
+    res, top = _top(full, "Telixin Dianzi Keji Youxian Gongsi", "CN")
+    assert top.name == "Telixin Electronics Technology Co., Ltd."
+    assert res.status == "match"
+
+
+def test_romanised_korean_words_are_translated(full: Screener) -> None:
+    res, top = _top(full, "Choson Ryonbong Chonghoesa", "KP")
+    assert top.name.upper() == "KOREA RYONBONG GENERAL CORPORATION"
+
+
+@pytest.mark.parametrize(("wg", "pinyin"), [("hsin", "xin"), ("ch'ing", "qing"), ("chiang", "jiang"), ("tung", "dong")])
+def test_wade_giles_syllables(wg: str, pinyin: str) -> None:
+    assert wade_giles_to_pinyin(wg) == pinyin
+
+
+def test_wade_giles_name_gets_a_pinyin_form() -> None:
+    assert latin_variants("Chiang-su Heng-tung Marine Cable Systems Co.")[-1].startswith("jiangsu hengdong")
+
+
+def test_branch_and_city_suffixes_are_cut() -> None:
+    assert branch_variants("Megvii Technology Limited Beijing Branch")
+    assert branch_variants("MARINOVA FREIGHT LIMITED Tianjin") == ["MARINOVA FREIGHT LIMITED"]
+    assert branch_variants("CHINA MOBILE LIMITED") == []
+
+
+def test_aliases_read_from_primary_names() -> None:
+    forms = {
+        text: alias for text, _, alias in name_variants("Semiconductor Manufacturing International Corporation (SMIC)")
+    }
+    assert forms.get("SMIC") is True
+    # a parenthesised city is not an acronym of the name's initials
+    assert "Hong Kong" not in {t for t, _, _ in name_variants("China Unicom (Hong Kong) Limited")}
+    aka = {
+        t for t, _, a in name_variants("LTS Holding Limited (f.k.a. IPP-International Petroleum Products Ltd.)") if a
+    }
+    assert aka == {"IPP-International Petroleum Products Ltd"}
+    dba = {t for t, _, a in name_variants("SIBERIAN AIRLINES D/B/A S7 AIRLINES") if a}
+    assert dba == {"S7 AIRLINES"}
+
+
+def test_smic_ranks_the_entity_list_first(full: Screener) -> None:
+    res = full.screen("SMIC", "CN", limit=3)
+    assert res.matches[0].list_code == "EL"
+    assert "Semiconductor Manufacturing International Corporation (SMIC)" in [m.name for m in res.matches]
+
+
+def test_stale_list_is_flagged_against_as_of(full: Screener) -> None:
+    late = full.screen("Huawei Technologies", "CN", as_of=date(2026, 12, 1))
+    assert any("days older" in n for n in late.notes)
+    fresh = full.screen("Huawei Technologies", "CN", as_of=date(2026, 8, 15))
+    assert not any("days older" in n for n in fresh.notes)
+
+
+def test_cli_screens_as_of_today(monkeypatch: pytest.MonkeyPatch, full: Screener, tmp_path: Path) -> None:
+    import carveout.screening.cli as cli
+
+    seen = {}
+    real = full.screen
+
+    def spy(name, country=None, as_of=None, limit=5):
+        seen["as_of"] = as_of
+        return real(name, country, as_of, limit)
+
+    monkeypatch.setattr(cli, "_screener", lambda *_: full)
+    monkeypatch.setattr(full, "screen", spy)
+    res = CliRunner().invoke(app, ["screen", "Yangtze Memory Tech", "--country", "CN"])
+    assert res.exit_code == 0, res.output
+    assert seen["as_of"] == date.today()
