@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -59,10 +60,13 @@ def test_veu_revocation_licenses_the_wuxi_ledger():
     r = changes("2025-12-30", "2026-01-06", ledger=wuxi, screen=False)
     s = r.to_dict()["summary"]
     assert s["rows_changed"] > 0 and s["newly_licensed_rows"] == s["rows_changed"]
-    assert r.rows["from"].unique().to_list() == ["no"]
-    assert all("part748.15.veu" in x for x in r.rows["base_reasons"].to_list())
+    # Before the revocation the VEU covered these fabs, but its eligible-item list was never captured, so
+    # whether it covers a given item is unknown (needs_review naming the VEU rule); afterwards: licence.
+    assert set(r.rows["from"].unique().to_list()) <= {"no", "needs_review"}
+    assert r.rows["to"].unique().to_list() == ["yes"]
     agg = r.aggregates["facility"].row(0, named=True)
-    assert agg["facility_id"] == "SKH-WUXI" and agg["newly_licensed_value_usd"] == s["newly_licensed_value_usd"]
+    assert agg["facility_id"] == "SKH-WUXI"
+    assert agg["newly_licensed_value_usd"] == pytest.approx(s["newly_licensed_value_usd"])
     assert {"veu_sites", "part748.policy.former_veu"} <= _ids(r.moved_by)
     veu = next(c for c in r.moved_by if c["id"] == "veu_sites")
     assert "90 FR 42321" in veu["source"] and "SKH-WUXI" in veu["change"]

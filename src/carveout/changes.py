@@ -321,6 +321,7 @@ def _for_row(res: ChangesResult, facts: dict, subject: str, rs: engine.RuleSet, 
     res.subject = subject
     res.before, res.after = _side(a, subject == "item"), _side(b, subject == "item")
     fired = {str(r) for r in (a["reasons"] or [])} | {str(r) for r in (b["reasons"] or [])}
+    fired |= _unresolved([*(a["missing"] or []), *(b["missing"] or [])])
     res.moved_by = _touching(res, fired, reclassified=a["eccn"] != b["eccn"], rs=rs, facts=facts)
     known = {
         k: v
@@ -394,4 +395,12 @@ def _for_ledger(res: ChangesResult, ledger: Any, rs: engine.RuleSet, screen: boo
     fired: set[str] = set()
     for col in ("base_reasons", "scen_reasons"):
         fired |= {str(x) for x in res.rows.get_column(col).explode().drop_nulls().unique().to_list()}
+    for side in (a, b):
+        fired |= _unresolved(side.get_column("missing").explode().drop_nulls().unique().to_list())
     res.moved_by = _touching(res, fired, reclassified=False, rs=rs)
+
+
+def _unresolved(missing: list[str]) -> set[str]:
+    """Rules whose outcome was unknown (``resolve: <rule id> (...)`` in ``missing``): a change to them
+    can move a needs_review answer as much as a change to a rule that fired."""
+    return {m.split()[1] for m in missing if isinstance(m, str) and m.startswith("resolve: ") and len(m.split()) > 1}
