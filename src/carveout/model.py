@@ -95,6 +95,9 @@ class EndUser(_Strict):
     listed: bool | None = None
     affiliate_of_listed: bool | None = Field(
         default=None, description="owned 50 % or more by listed parties (Affiliates rule, 744.11(a)(3))")
+    jv_allied: bool | None = Field(
+        default=None, description="joint venture with unrestricted partners headquartered in the U.S. or A:5/A:6")
+    owned_by_sdn: bool | None = Field(default=None, description="owned 50 % or more by an SDN covered by 744.8")
 
     @model_validator(mode="after")
     def _footnote(self) -> EndUser:
@@ -131,6 +134,10 @@ class Transaction(_Strict):
     red_flag: bool | None = None
     us_person_support: bool | None = None
     licence_on_file: bool | None = None
+    en_route_on: dt.date | None = Field(
+        default=None, description="day the item was loaded aboard a carrier to the port of export (savings clauses)")
+    for_use_outside_prc: bool | None = Field(
+        default=None, description="items produced with this shipment go to end users outside the PRC/Macau (2022 TGL)")
 
     @model_validator(mode="after")
     def _end_use(self) -> Transaction:
@@ -164,6 +171,10 @@ class Transaction(_Strict):
             "red_flag": self.red_flag,
             "us_person_support": self.us_person_support,
             "licence_on_file": self.licence_on_file,
+            "en_route_on": self.en_route_on,
+            "end_user_jv_allied": eu.jv_allied,
+            "end_user_owned_by_sdn": eu.owned_by_sdn,
+            "for_use_outside_prc": self.for_use_outside_prc,
         }
 
 

@@ -149,4 +149,5 @@ def _load_modules() -> None:
         part746,
         part748_veu,
         part774_ccl,
+        transitions,
     )
