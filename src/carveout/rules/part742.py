@@ -117,7 +117,8 @@ def hbm_d5(f: Facts, p: Params) -> pl.Expr:
 def mass_market_2022(f: Facts, p: Params) -> pl.Expr:
     """5A992.c / 5D992.c mass-market items that meet or exceed the 3A090 or 4A090 parameters, to the PRC
     (and Macau from 2023-01-17); replaced by the .z paragraphs on 2023-11-17."""
-    item = eccn_in(pl.col("ccl_eccn"), ["5A992.c", "5D992.c"]) | eccn_in(f.base_eccn, ["5A992.c", "5D992.c"])
+    paras = ["5A992.c", "5D992.c"]
+    item = eccn_in(pl.col("ccl_eccn"), paras).fill_null(False) | eccn_in(f.base_eccn, paras).fill_null(False)
     meets = (f.tpp >= p.tpp_min_a) & (f.interconnect_gb_s >= p.io_rate_min_a)
     return _subject() & item & isin(f.destination, p.legacy_prc_scope) & meets
 
