@@ -69,3 +69,18 @@ def test_3b001_is_ns2_whole_before_the_sme_rule_and_split_after():
     assert {"reason": "NS", "applies": "entire", "column": "NS 2"} in before
     ns2 = [c for c in after if c.get("column") == "NS 2"]
     assert ns2 and "c" not in ns2[0]["applies"]
+
+
+def test_rules_command_shows_the_dated_chart_and_groups():
+    from typer.testing import CliRunner
+
+    from carveout.cli import app
+
+    before = CliRunner().invoke(app, ["rules", "--as-of", "2022-06-01"], env={"COLUMNS": "250"})
+    after = CliRunner().invoke(app, ["rules", "--as-of", "2024-03-15"], env={"COLUMNS": "250"})
+    assert before.exit_code == 0 and after.exit_code == 0, before.output
+    assert "CCL entries on 2022-06-01" in before.output and "Country groups on 2022-06-01" in before.output
+    row = next(line for line in before.output.splitlines() if line.startswith("│ 3B001"))
+    assert "NS 2" in row  # 3B001 was NS Column 2 as a whole before 88 FR 73424
+    d5 = lambda out: next(line for line in out.splitlines() if line.startswith("│ D:5"))  # noqa: E731
+    assert "NI" not in d5(before.output) and "89 FR 18780" in d5(after.output)

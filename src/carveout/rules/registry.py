@@ -150,4 +150,5 @@ def _load_modules() -> None:
         part748_veu,
         part774_ccl,
         transitions,
+        unsourced_lists,
     )
