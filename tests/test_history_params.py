@@ -84,3 +84,17 @@ def test_rules_command_shows_the_dated_chart_and_groups():
     assert "NS 2" in row  # 3B001 was NS Column 2 as a whole before 88 FR 73424
     d5 = lambda out: next(line for line in out.splitlines() if line.startswith("│ D:5"))  # noqa: E731
     assert "NI" not in d5(before.output) and "89 FR 18780" in d5(after.output)
+
+
+def test_every_history_version_is_listed_in_the_facts_doc():
+    from pathlib import Path
+
+    from carveout.rules.params import all_params
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "regulatory-facts.md").read_text(encoding="utf-8")
+    for name, param in all_params().items():
+        if name.startswith("ccl_history."):
+            eccn = name.split(".", 1)[1]
+            for v in param.values:
+                assert f"| {eccn} | {v.effective} |" in doc, (eccn, v.effective)
+                assert v.confidence and v.rule, (eccn, v.effective)
