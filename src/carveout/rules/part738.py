@@ -46,11 +46,10 @@ def controls_on(p: Params) -> dict[str, list[dict]]:
 
 def destinations(c: dict, p: Params, everywhere: set[str]) -> set[str]:
     """The destinations one stated control reaches on the parameters' day (US never: not an export)."""
-    marks = p.get("country_chart_marks") or {}
     if "handled_by" in c or "none" in c or "defer" in c:  # another rule, no destination, or the base ECCN
         return set()
     if "column" in c:
-        dests = {iso for iso, cols in marks.items() if c["column"] in cols}
+        dests = set(_by_column(p.get("country_chart_marks") or {}).get(c["column"], ()))
     elif "destinations" in c:
         dests = set(c["destinations"])
     elif "groups" in c or "countries" in c:
@@ -68,54 +67,116 @@ def destinations(c: dict, p: Params, everywhere: set[str]) -> set[str]:
     return dests - set(c.get("except", [])) - {"US"}
 
 
+_COLUMNS: dict[int, dict[str, list[str]]] = {}
+
+
+def _by_column(marks: dict) -> dict[str, list[str]]:
+    """Country Chart column -> destinations marked X (once per chart snapshot)."""
+    if id(marks) not in _COLUMNS:
+        out: dict[str, list[str]] = {}
+        for iso, cols in marks.items():
+            for col in cols:
+                out.setdefault(col, []).append(iso)
+        _COLUMNS[id(marks)] = out
+    return _COLUMNS[id(marks)]
+
+
 def _hq_scope(p: Params) -> set[str]:
     out = set(p.group("D:5")) | {"MO"}
     return out | set(prc(p)) if "CN" in out else out
 
 
+def _scope_key(c: dict) -> tuple:
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(c.items())
+                 if k not in ("applies", "reason", "unresolved", "hq"))
+
+
+_NAMES = ("hit", "para", "listed", "unk", "unk_para", "hq", "hq_para", "defer", "defer_para")
+_PART: dict[tuple, dict[str, pl.Series]] = {}
+
+
+def _sets(controls: dict[str, list[dict]], p: Params) -> dict[str, set[str]]:
+    """The key sets (see _keys) for some ECCNs' controls on the parameters' day."""
+    everywhere = set(p.get("country_chart_marks") or {}) | {"HK"}
+    hq_scope = _hq_scope(p)
+    scopes: dict[tuple, list[str]] = {}  # many controls share a scope (NS 2, AT 1 ...): resolve once
+    sets: dict[str, set[str]] = {n: set() for n in _NAMES}
+    for eccn, items in controls.items():
+        for c in items:
+            applies = c.get("applies", "entire")
+            if "defer" in c:  # not binding on this day: the item's other (base) ECCN decides
+                if applies == "entire":
+                    sets["defer"].add(eccn)
+                else:
+                    sets["defer_para"].update(f"{eccn}|{t}" for t in applies)
+                continue
+            sk = _scope_key(c) + (("unresolved", "unresolved" in c),)
+            if sk not in scopes:
+                scopes[sk] = sorted(destinations(c, p, everywhere))
+            dests = scopes[sk]
+            if applies == "partial":  # paragraphs the build could not read: unknown wherever it reaches
+                sets["unk"].update(f"{eccn}|{iso}" for iso in dests)
+                continue
+            unknown = "unresolved" in c
+            for iso in dests:
+                k = f"{eccn}|{iso}"
+                if applies == "entire":
+                    sets["unk" if unknown else "hit"].add(k)
+                else:
+                    sets["listed"].add(k)
+                    sets["unk_para" if unknown else "para"].update(f"{k}|{t}" for t in applies)
+            if c.get("hq"):
+                for iso in hq_scope:
+                    k = f"{eccn}|{iso}"
+                    if applies == "entire":
+                        sets["hq"].add(k)
+                    else:
+                        sets["hq_para"].update(f"{k}|{t}" for t in applies)
+    return sets
+
+
+def _hashed(sets: dict[str, set[str]]) -> dict[str, pl.Series]:
+    # Keys travel as 64-bit hashes: a set of integers is far cheaper to build per query than one of strings.
+    return {n: pl.Series(list(sets[n]), dtype=pl.String).hash(seed=_SEED) for n in _NAMES}
+
+
+def _grouped(c: dict) -> bool:
+    """Does the control's reach depend on the day's country groups (or headquarters test)?"""
+    return bool(c.get("groups") or c.get("exclude_groups") or c.get("hq")) or "CN" in (
+        c.get("countries", []) + c.get("destinations", [])
+    )
+
+
 def _keys(p: Params) -> tuple[pl.Series, ...]:
     """Hashed key sets: hits and unknowns, for whole entries ('ECCN|ISO') and paragraphs
     ('ECCN|ISO|para'), on the destination and (headquarters tests) on the end user's headquarters,
-    plus the entries whose controls are paragraph-specific ('ECCN|ISO' listed)."""
-    controls = controls_on(p)
+    the entries whose controls are paragraph-specific ('ECCN|ISO' listed), and the entries or
+    paragraphs that defer to the item's base ECCN ('ECCN', 'ECCN|para').
+
+    Three parts, each cached on what it depends on: the undated entries' controls that do not read
+    country groups (once per chart), those that do (per group membership), and the dated entries of
+    ccl_history.yaml (per day's versions). A key may sit in two parts; is_in does not mind."""
     marks = p.get("country_chart_marks") or {}
+    base = p.get("ccl_column_controls") or {}
     groups = tuple(tuple(p.group(g)) for g in ("D:1", "D:4", "D:5", "A:5", "A:6", "E:1", "E:2"))
-    history = tuple(id(v) for k, v in p.as_dict().items() if k.startswith(HISTORY))
-    key = (id(p.get("ccl_column_controls")), id(marks), groups, history, p.get("hong_kong_treated_as_prc"))
+    hk = p.get("hong_kong_treated_as_prc")
+    dated = {k[len(HISTORY):]: v for k, v in p.as_dict().items() if k.startswith(HISTORY) and v is not None}
+    key = (id(base), id(marks), groups, hk, tuple((k, id(v)) for k, v in sorted(dated.items())))
     if key not in _CACHE:
-        everywhere = set(marks) | {"HK"}
-        hq_scope = _hq_scope(p)
-        names = ("hit", "para", "listed", "unk", "unk_para", "hq", "hq_para", "defer", "defer_para")
-        sets: dict[str, set[str]] = {n: set() for n in names}
-        for eccn, items in controls.items():
-            for c in items:
-                applies = c.get("applies", "entire")
-                if "defer" in c:  # not binding on this day: the item's other (base) ECCN decides
-                    if applies == "entire":
-                        sets["defer"].add(eccn)
-                    else:
-                        sets["defer_para"].update(f"{eccn}|{t}" for t in applies)
-                    continue
-                if applies == "partial":  # paragraphs the build could not read: unknown wherever it reaches
-                    sets["unk"].update(f"{eccn}|{iso}" for iso in destinations(c, p, everywhere))
-                    continue
-                unknown = "unresolved" in c
-                for iso in destinations(c, p, everywhere):
-                    k = f"{eccn}|{iso}"
-                    if applies == "entire":
-                        sets["unk" if unknown else "hit"].add(k)
-                    else:
-                        sets["listed"].add(k)
-                        sets["unk_para" if unknown else "para"].update(f"{k}|{t}" for t in applies)
-                if c.get("hq"):
-                    for iso in hq_scope:
-                        k = f"{eccn}|{iso}"
-                        if applies == "entire":
-                            sets["hq"].add(k)
-                        else:
-                            sets["hq_para"].update(f"{k}|{t}" for t in applies)
-        # Keys travel as 64-bit hashes: a set of integers is far cheaper to build per query than one of strings.
-        _CACHE[key] = tuple(pl.Series(sorted(sets[n]), dtype=pl.String).hash(seed=_SEED).implode() for n in sets)
+        names = tuple(sorted(dated))
+        static_key = ("static", id(base), id(marks), names)
+        if static_key not in _PART:
+            _PART[static_key] = _hashed(_sets({e: [c for c in cs if not _grouped(c)] for e, cs in base.items()
+                                               if e not in dated}, p))
+        group_key = ("groups", id(base), id(marks), groups, hk, names)
+        if group_key not in _PART:
+            _PART[group_key] = _hashed(_sets({e: [c for c in cs if _grouped(c)] for e, cs in base.items()
+                                              if e not in dated}, p))
+        own = controls_on(p)
+        mine = _hashed(_sets({e: own[e] for e in dated if e in own}, p))
+        _CACHE[key] = tuple(
+            pl.concat([_PART[static_key][n], _PART[group_key][n], mine[n]]).implode() for n in _NAMES
+        )
     return _CACHE[key]
 
 
@@ -205,3 +266,61 @@ def before_model_start(f: Facts, p: Params) -> pl.Expr:
     no transaction of that date can be cleared: the answer is needs_review (a licence requirement found
     by another rule still says yes)."""
     return pl.lit(None, dtype=pl.Boolean)
+
+
+_COLUMN_CACHE: dict[tuple, tuple[pl.Series, pl.Series]] = {}
+
+
+def _column_hits(eccn: pl.Expr, f: Facts, p: Params, column: str) -> pl.Expr:
+    """True when the ECCN (or its paragraph) names this Country Chart column and the destination is
+    marked X in it: the citation of the column that decided."""
+    marks = p.get("country_chart_marks") or {}
+    dated = tuple((k, id(v)) for k, v in sorted(p.as_dict().items()) if k.startswith(HISTORY))
+    key = (id(p.get("ccl_column_controls")), id(marks), dated, column)
+    if key not in _COLUMN_CACHE:
+        dests = _by_column(marks).get(column, [])
+        entire, paras = set(), set()
+        for e, items in controls_on(p).items():
+            for c in items:
+                if c.get("column") != column or c.get("applies") == "partial":
+                    continue
+                for iso in dests:
+                    if c["applies"] == "entire":
+                        entire.add(f"{e}|{iso}")
+                    else:
+                        paras.update(f"{e}|{iso}|{t}" for t in c["applies"])
+        _COLUMN_CACHE[key] = tuple(pl.Series(list(s), dtype=pl.String).hash(seed=_SEED).implode()
+                                   for s in (entire, paras))
+    entire, paras = _COLUMN_CACHE[key]
+    k = pl.concat_str([eccn.str.slice(0, 5), pl.lit("|"), f.destination])
+    return _in(k, entire) | _any_para(k, _prefixes(eccn.str.slice(6)), paras)
+
+
+@rule(
+    "part738.column.ns2",
+    cite="Supp. 1 to part 738, NS Column 2; 15 CFR 742.4(a)(1)",
+    stage="notice",
+    effective=MODEL_START,
+    source="Reasons for Control of the item's ECCN on this date (ccl_history.yaml / eCFR snapshot)",
+)
+def ns_column_2(f: Facts, p: Params) -> pl.Expr:
+    """National security, Column 2: the item's ECCN names NS Column 2 and the destination's row has an X
+    in it (e.g. 3A001 and, before 2023-11-17, all of 3B001 to the PRC)."""
+    return pl.col("subject_to_ear").fill_null(False) & (
+        _column_hits(pl.col("ccl_eccn"), f, p, "NS 2") | _column_hits(f.base_eccn, f, p, "NS 2").fill_null(False)
+    ).fill_null(False)
+
+
+@rule(
+    "part738.column.ns1",
+    cite="Supp. 1 to part 738, NS Column 1; 15 CFR 742.4(a)(1)",
+    stage="notice",
+    effective=MODEL_START,
+    source="Reasons for Control of the item's ECCN on this date (ccl_history.yaml / eCFR snapshot)",
+)
+def ns_column_1(f: Facts, p: Params) -> pl.Expr:
+    """National security, Column 1: the item's ECCN names NS Column 1 and the destination's row has an X
+    in it (e.g. 3E001 technology)."""
+    return pl.col("subject_to_ear").fill_null(False) & (
+        _column_hits(pl.col("ccl_eccn"), f, p, "NS 1") | _column_hits(f.base_eccn, f, p, "NS 1").fill_null(False)
+    ).fill_null(False)
