@@ -3,7 +3,9 @@
 Run by hand when a new snapshot arrives (needs pycountry, a dev-only tool):
     python scripts/build_country_chart.py ../shared/data/ecfr src/carveout/rules/params/country_chart.yaml
 The output keeps only what the Country Chart rule needs: which columns are marked X per destination,
-and per ECCN which columns its Reasons for Control name, for the whole entry or for listed paragraphs.
+and per ECCN every Reason for Control with the scope it states (a column, named destinations, country
+groups, worldwide, a dedicated rule, or "unresolved"), for the whole entry or for listed paragraphs.
+No stated control is dropped: tests/test_country_chart_build.py checks that.
 """
 
 from __future__ import annotations
@@ -64,8 +66,86 @@ SPECIAL = {
     "Sint Maarten (the Dutch two-fifths of the island of Saint Martin)": "SX",
     "South Sudan, Republic of": "SS",
 }
-COLUMN = re.compile(r"^(CB|NP|NS|MT|RS|FC|CC|AT|SL)\s+Column\s+(\d)", re.I)
+COLUMN = re.compile(r"\b(CB|NP|NS|MT|RS|FC|CC|AT|SL|UN)\s+Column\s+(\d)", re.I)
 NAMED = {"North Korea": "KP", "Iraq": "IQ", "Pakistan": "PK"}
+MODEL_START = "2020-01-01"  # first day carveout models; see docs/regulatory-facts.md
+# 746.1(b) UN controls: the arms-embargo destinations are not listed in the CCL text. The engine cannot
+# read them, so the control is unknown (needs_review) in the groups where UN embargoes sit (D:5, E:1,
+# E:2) and in Yemen (UN arms embargo on the Houthis; not in D:5) — an inference, see the facts doc.
+UN_SCOPE = {"groups": ["D:5", "E:1", "E:2"], "countries": ["YE"]}
+
+
+Z_ECCNS = ("3A001", "4A003", "4A004", "4A005", "5A002", "5A004", "5A992", "5D002", "5D992")
+
+
+def dedicated(eccn: str, applies, sc: dict) -> str | None:
+    """The part742 rule that evaluates this control for items the classification stage recognises
+    (3A090/4A090 and .z paragraphs carry an advanced-computing level; 3B001/3B002 paragraphs are read
+    from the SME lists). Those rules also carry the exceptions and authorizations that lift them (NAC,
+    ACA, HBM, VEU), so the chart hands such controls over instead of evaluating them twice."""
+    paras = applies if isinstance(applies, list) else []
+    advanced = eccn in ("3A090", "4A090") or (eccn in Z_ECCNS and paras and all(x.startswith("z") for x in paras))
+    if advanced and "D:1" in sc.get("groups", []):
+        return "part742.rs.d145"
+    if eccn == "3A090" and sc.get("groups") == ["D:5"]:
+        return "part742.rs.hbm"
+    if eccn in ("3B001", "3B002") and sc.get("groups") == ["D:5"]:
+        return "part742.rs.sme.d5"
+    if eccn == "3B001" and sc.get("worldwide"):
+        return "part742.rs.sme.worldwide"
+    return None
+
+
+def scope(scope_text: str, control: str) -> dict:
+    """The destinations a Reason for Control names, as data the Country Chart rule evaluates per day.
+
+    Every stated control gets a scope; one the engine cannot evaluate is ``unresolved`` (needs_review),
+    never dropped. Group-based scopes stay group names so that they follow the dated country groups.
+    """
+    s = " ".join(scope_text.split())
+    m = COLUMN.search(s)
+    if m:
+        return {"column": f"{m.group(1).upper()} {m.group(2)}"}
+    bare = re.match(r"^Column\s+(\d)", s)
+    if bare:  # the reason code sits in the control text ("AT applies ...")
+        return {"column": f"{control.split()[0].upper()} {bare.group(1)}"}
+    if s.startswith("China, Russia"):
+        return {"destinations": ["CN", "HK", "RU", "VE"]}
+    if s.startswith("Worldwide control"):  # 742.4(a)(5) / 742.6(a)(10), 89 FR 72926
+        return {"worldwide": True}
+    if "742.6(a)(6)(iii)(A)" in s:
+        # The text says worldwide (AI Diffusion, 90 FR 4544); BIS does not enforce the destinations that
+        # rule added (2025-05-13) but still enforces the Nov 2023 scope and the Macau/D:5 headquarters
+        # test (BIS guidance 2026-05-31). The enforced scope is evaluated here; part742.rs.worldwide.a
+        # reports the unenforced text.
+        return {"groups": ["D:1", "D:4", "D:5"], "countries": ["MO"], "exclude_groups": ["A:5", "A:6"], "hq": True}
+    if "Country Groups D:1, D:4, and D:5" in s:  # 742.6(a)(6)(iii)(B)
+        out = {"groups": ["D:1", "D:4", "D:5"], "countries": ["MO"], "exclude_groups": ["A:5", "A:6"]}
+        if "United Arab Emirates" in s:
+            out["countries"] = ["AE", "MO"]
+        return out
+    if "Macau or a destination specified in Country Group D:5" in s:
+        return {"groups": ["D:5"], "countries": ["MO"]}
+    if "742.6(a)(11)" in s:  # 3B993/3B994 and their D/E: the dedicated rule reads the scope
+        return {"handled_by": "part742.rs.sme.3b993"}
+    if "746.8" in s:
+        return {"destinations": ["RU", "BY"]}
+    if "746.1" in s or "764.1(b)" in s:
+        return {"unresolved": "UN arms-embargo control (746.1(b)): destinations not modelled", **UN_SCOPE}
+    if s.startswith("A license is required for items controlled") or "North Korea" in s:
+        named = [code for n, code in NAMED.items() if n in s]
+        if named:
+            return {"destinations": named}
+    if re.search(r"ALL destinations, except Canada", s, re.I):
+        return {"worldwide": True, "except": ["CA"]}
+    if re.search(r"all destinations, as specified in § 742\.13", s):
+        return {"worldwide": True}
+    if "742.15" in s:  # EI: licence to all but Canada unless License Exception ENC/mass market applies
+        return {"unresolved": "encryption item (742.15): License Exception ENC and mass-market status not modelled",
+                "except": ["CA"]}
+    if s.rstrip(".") == "N/A":
+        return {"none": "no destination stated (N/A)"}
+    return {"unresolved": f"scope not read by carveout: {s[:120]}"}
 
 
 def iso(name: str) -> str | None:
@@ -136,20 +216,11 @@ def main(src: Path, dest: Path) -> None:
     controls: dict[str, list[dict]] = {}
     for e in ccl["entries"]:
         for c in e.get("countryChart") or []:
-            scope_text = c["countryChart"].strip()
-            m = COLUMN.match(scope_text)
-            entry: dict = {"applies": paragraphs(e["eccn"], c["control"])}
-            if m:
-                entry["column"] = f"{m.group(1).upper()} {m.group(2)}"
-            elif scope_text.startswith("China, Russia"):
-                entry["destinations"] = ["CN", "HK", "RU", "VE"]
-            elif scope_text.startswith("A license is required for items controlled"):
-                named = [code for n, code in NAMED.items() if n in scope_text]
-                if not named:
-                    continue
-                entry["destinations"] = named
-            else:
-                continue  # worldwide / Macau-D:5 / 742.6(a)(11) scopes: dedicated rules in part742
+            reason = c["control"].split()[0].upper()
+            entry: dict = {"reason": reason, "applies": paragraphs(e["eccn"], c["control"])}
+            sc = scope(c["countryChart"].strip(), c["control"])
+            rule_id = dedicated(e["eccn"], entry["applies"], sc)
+            entry.update({"handled_by": rule_id} if rule_id else sc)
             controls.setdefault(e["eccn"], []).append(entry)
     doc = {
         "country_chart_marks": {
@@ -157,26 +228,29 @@ def main(src: Path, dest: Path) -> None:
             "follows China; embargoed rows carry no marks, see part 746)",
             "unit": "iso2 -> columns",
             "values": {
-                "2022-10-07": {
+                MODEL_START: {
                     "value": marks,
                     "rule": f"eCFR snapshot {chart['ecfrIssueDate']}",
                     "cite": "15 CFR 738 Supp. 1",
                     "confidence": "uncertain",
-                    "note": "one snapshot, assumed unchanged over the modelled period",
+                    "note": f"one snapshot, projected back to {MODEL_START}; no change to the rows of the "
+                    "destinations the semiconductor rules reach was found for 2020-2026",
                 }
             },
         },
         "ccl_column_controls": {
-            "description": "Supp. 1 to part 774 — per ECCN, the Country Chart column (or named destinations) each "
-            "Reason for Control names, for the entire entry or listed paragraphs",
+            "description": "Supp. 1 to part 774 — per ECCN, every Reason for Control with its scope: a Country Chart "
+            "column, named destinations, country groups (read on the day), worldwide, a dedicated rule, or "
+            "unresolved (needs_review)",
             "unit": "eccn -> controls",
             "values": {
-                "2022-10-07": {
+                MODEL_START: {
                     "value": controls,
                     "rule": f"eCFR snapshot {ccl['ecfrIssueDate']}",
                     "cite": "15 CFR 774 Supp. 1 (License Requirements)",
                     "confidence": "uncertain",
-                    "note": "one snapshot, assumed unchanged over the modelled period",
+                    "note": "the latest text; for the entries in ccl_history.yaml the dated versions there "
+                    "replace it, the others are projected back",
                 }
             },
         },

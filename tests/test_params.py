@@ -1,16 +1,17 @@
 from datetime import date
 
-from carveout.rules.params import FIRST_RULE, all_params, params_at
+from carveout.rules.params import AC_ECCNS, all_params, params_at
 
 
 def test_before_first_rule_no_threshold_is_in_force():
-    p = params_at(date(2022, 10, 6))
+    # 3A090 took effect on 2022-10-21 (the Oct 2022 rule was staged, 87 FR 62186 DATES).
+    p = params_at(date(2022, 10, 20))
     assert p.pre_controls
     assert p.tpp_min_a is None and p.pd_min_a2 is None
 
 
 def test_thresholds_follow_their_effective_dates():
-    assert params_at(FIRST_RULE).io_rate_min_a == 600
+    assert params_at(AC_ECCNS).io_rate_min_a == 600
     assert params_at(date(2023, 11, 16)).pd_min_a2 is None
     assert params_at(date(2023, 11, 17)).pd_min_a2 == 5.92
     assert params_at(date(2023, 11, 17)).io_rate_min_a is None

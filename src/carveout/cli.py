@@ -233,6 +233,14 @@ def rules(as_of: AsOf = None, jurisdiction: Annotated[str, typer.Option(
             span = f"{r.effective or '…'} → {r.until or '…'}" + ("" if enforced else " (not enforced)")
             t.add_row(r.id, r.stage, r.cite, span, r.summary)
     console.print(t)
+    from carveout.history_view import ccl_rows, group_rows
+
+    for title, head, rows in ((f"CCL entries on {day}", ("ECCN", "control", "reaches", "version"), ccl_rows(day)),
+                              (f"Country groups on {day}", ("group", "members", "version"), group_rows(day))):
+        t = Table(*head, title=title)
+        for row in rows:
+            t.add_row(*row)
+        console.print(t)
 
 
 @app.command("verify-rules")

@@ -31,6 +31,7 @@ note(
     "No licence requirement among the modelled rules applies on this date with these facts.",
 )
 REVIEW = "?"
+BASE_MISSING = "base_eccn (the ECCN the item falls in on this date when the declared one does not apply yet)"
 
 
 @dataclass
@@ -285,7 +286,7 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
     for r in rules:
         by_stage.setdefault(r.stage, []).append(r)
     # Part 734 first: is the item subject to the EAR at all? (Kleene OR over the jurisdiction rules.)
-    jur = by_stage.get("jurisdiction", [])
+    jur = [r for r in by_stage.get("jurisdiction", []) if r.enforced_on(day)[0]]  # compliance dates
     jexprs = {r.id: r.body(F, p).cast(pl.Boolean) for r in jur}
     sig = sig.with_columns(**{f"_r:{i}": e for i, e in jexprs.items()})
     jcols = [pl.col(f"_r:{r.id}") for r in jur]
@@ -355,7 +356,11 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
     # A rule that is unknown although every fact it reads is known (a red flag, a chart control that
     # names paragraphs the item's ECCN does not state) is named itself.
     for r in enforced_reqs:
-        known = [pl.col(c).is_not_null() for c in sorted(_root_facts(exprs[r.id]) - {"base_eccn"})]  # optional
+        roots = _root_facts(exprs[r.id])
+        if "base_eccn" in roots:  # an optional fact: named when a rule that reads it stayed unknown
+            gone = col[r.id].is_null() & pl.col("base_eccn").is_null() & pl.col("ccl_eccn").is_not_null()
+            missing.append(pl.when(gone).then(pl.lit(BASE_MISSING)))
+        known = [pl.col(c).is_not_null() for c in sorted(roots - {"base_eccn"})]  # optional
         # an unknown computed input (ECCN, subject to the EAR) is named where it is computed
         computed = ("eccn", "ccl_eccn", "ac_level", "subject_to_ear")
         known += [pl.col(c).is_not_null() for c in computed if c in exprs[r.id].meta.root_names()]

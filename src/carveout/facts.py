@@ -105,6 +105,17 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "mofcom_licence_on_file": (pl.Boolean(), "a PRC MOFCOM dual-use export licence covers this shipment"),
     "bought_by_copackage_designer": (pl.Boolean(), "HBM bought directly by the co-package designer (740.25(c))"),
     "to_distributor": (pl.Boolean(), "consignee or purchaser is a distributor (740.25(d))"),
+    # transition facts: savings clauses and temporary general licences (rules/transitions.py)
+    "en_route_on": (pl.Date(), "day the item was loaded aboard a carrier to the port of export under actual orders"),
+    "end_user_jv_allied": (
+        pl.Boolean(),
+        "end user is a joint venture with partners headquartered in the U.S. or A:5/A:6 that are not restricted",
+    ),
+    "end_user_owned_by_sdn": (pl.Boolean(), "end user is owned 50 % or more by an SDN covered by 744.8"),
+    "for_use_outside_prc": (
+        pl.Boolean(),
+        "the items produced with this shipment are for end users outside the PRC and Macau (2022 TGL)",
+    ),
 }
 
 # How a missing fact is named to the user: derived facts point at what must be supplied.

@@ -145,6 +145,9 @@ class EndUser(_Strict):
         default=None, description="owned 50 % or more by listed parties (Affiliates rule, 744.11(a)(3))")
     majority_owned_by_d5_hq: bool | None = Field(
         default=None, description="majority-owned by an entity headquartered in Macau or D:5 (744.23(d)(2))")
+    jv_allied: bool | None = Field(
+        default=None, description="joint venture with unrestricted partners headquartered in the U.S. or A:5/A:6")
+    owned_by_sdn: bool | None = Field(default=None, description="owned 50 % or more by an SDN covered by 744.8")
 
     @model_validator(mode="after")
     def _footnote(self) -> EndUser:
@@ -192,6 +195,10 @@ class Transaction(_Strict):
     bought_by_copackage_designer: bool | None = Field(
         default=None, description="HBM bought directly by the designer of the IC it is co-packaged with (740.25(c))")
     to_distributor: bool | None = Field(default=None, description="consignee or purchaser is a distributor (740.25(d))")
+    en_route_on: dt.date | None = Field(
+        default=None, description="day the item was loaded aboard a carrier to the port of export (savings clauses)")
+    for_use_outside_prc: bool | None = Field(
+        default=None, description="items produced with this shipment go to end users outside the PRC/Macau (2022 TGL)")
 
     @model_validator(mode="after")
     def _end_use(self) -> Transaction:
@@ -236,6 +243,10 @@ class Transaction(_Strict):
             "end_use_memory_layers": self.end_use_memory_layers,
             "bought_by_copackage_designer": self.bought_by_copackage_designer,
             "to_distributor": self.to_distributor,
+            "en_route_on": self.en_route_on,
+            "end_user_jv_allied": eu.jv_allied,
+            "end_user_owned_by_sdn": eu.owned_by_sdn,
+            "for_use_outside_prc": self.for_use_outside_prc,
         }
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-FIRST_RULE = date(2022, 10, 7)  # 87 FR 62186, the first advanced-computing rule
+AC_ECCNS = date(2022, 10, 21)  # 3A090/4A090 took effect on 2022-10-21 (87 FR 62186 DATES, staged)
+MODEL_START = date(2020, 1, 1)  # first day the Country Chart, CCL entries and country groups are modelled
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ class Params:
 
     @property
     def pre_controls(self) -> bool:
-        return self.day < FIRST_RULE
+        return self.day < AC_ECCNS
 
     def with_overrides(self, overrides: dict[str, Any]) -> Params:
         unknown = set(overrides) - set(self._values)
@@ -195,7 +196,7 @@ class Params:
 def params_at(day: date, published_by: date | None = None) -> Params:
     """The parameters in force on ``day``.
 
-    Before 2022-10-07 no advanced-computing parameter existed: every value dated from then reads as
+    Before 2022-10-21 no advanced-computing ECCN existed: every value dated from then reads as
     None and ``pre_controls`` is True, so rules see "not in force" rather than today's numbers.
     """
     values: dict[str, Any] = {}

@@ -16,6 +16,12 @@ MACAU23 = "88 FR 2821 (2023-01-18)"
 OCT23 = "88 FR 73458 (2023-10-25)"
 DEC24 = "89 FR 96790 (2024-12-05)"
 RUSSIA22 = "87 FR 12226 (2022-03-03), effective 2022-02-24"
+# Effective 2024-12-02, compliance not required before 2024-12-31 (89 FR 96790 DATES): the engine skips a
+# jurisdiction rule that is not enforced on the day, and rules/transitions.py says why.
+DEC24_COMPLIANCE = (
+    ("2024-12-02", False, "89 FR 96790 DATES: compliance with this amendment not required before 2024-12-31"),
+    ("2024-12-31", True, "89 FR 96790 compliance date 2024-12-31"),
+)
 
 def _foreign_product(f: Facts) -> pl.Expr:
     """Made abroad from U.S. software/technology, or by a plant that is itself such a direct product."""
@@ -35,7 +41,7 @@ def de_minimis(f: Facts, p: Params) -> pl.Expr:
 
 
 @rule("part734.4.a8.sme_us_ic", cite="15 CFR 734.4(a)(8)", stage="jurisdiction", effective="2024-12-02",
-      source=DEC24)
+      source=DEC24, enforced=DEC24_COMPLIANCE)
 def sme_zero_de_minimis(f: Facts, p: Params) -> pl.Expr:
     """Foreign advanced SME to Macau or D:5 containing any U.S.-origin IC: no de minimis threshold, unless
     the item is excluded from 742.4(a)(4)/742.6(a)(6)(i)(A) (reexporter in a Supp. 4 to part 742 country,
@@ -55,7 +61,7 @@ def litho_zero_de_minimis(f: Facts, p: Params) -> pl.Expr:
 
 
 @rule("part734.4.a9.fn5_us_ic", cite="15 CFR 734.4(a)(9)", stage="jurisdiction", effective="2024-12-02",
-      source=DEC24)
+      source=DEC24, enforced=DEC24_COMPLIANCE)
 def fn5_zero_de_minimis(f: Facts, p: Params) -> pl.Expr:
     """Foreign SME for a footnote-5 Entity List party containing any U.S.-origin IC: no de minimis."""
     return eccn_in(pl.col("eccn"), p.get("fn5_fdp_eccns")) & (f.entity_list_footnote == 5) & f.contains_us_ic
@@ -75,7 +81,7 @@ def fdp_fn4(f: Facts, p: Params) -> pl.Expr:
 
 
 @rule("part734.9.e3.fn5", cite="15 CFR 734.9(e)(3)", stage="jurisdiction", effective="2024-12-02",
-      source=DEC24)
+      source=DEC24, enforced=DEC24_COMPLIANCE)
 def fdp_fn5(f: Facts, p: Params) -> pl.Expr:
     """Footnote 5 FDP: foreign SME made with U.S. technology (or containing such an IC) for an FN5 party
     or an advanced-node logic/DRAM fab in Macau or D:5. The equivalent-controls exclusion does not take
@@ -138,7 +144,8 @@ def fdp_ac(f: Facts, p: Params) -> pl.Expr:
     return _ac_items() & _foreign_product(f) & reach
 
 
-@rule("part734.9.h.hbm", cite="15 CFR 734.9(h)(1)", stage="jurisdiction", effective="2024-12-02", source=DEC24)
+@rule("part734.9.h.hbm", cite="15 CFR 734.9(h)(1)", stage="jurisdiction", effective="2024-12-02", source=DEC24,
+      enforced=DEC24_COMPLIANCE)
 def fdp_hbm(f: Facts, p: Params) -> pl.Expr:
     """Advanced-computing FDP extended to 3A090.c: foreign HBM made with U.S. technology (or by such a
     plant), destined to Macau or D:5 or for a party headquartered there (compliance date 2024-12-31)."""
@@ -162,7 +169,8 @@ def fdp_supercomputer(f: Facts, p: Params) -> pl.Expr:
     return (f.end_use == "supercomputer") & _foreign_product(f) & isin(f.destination, p.legacy_prc_scope)
 
 
-@rule("part734.9.k.sme", cite="15 CFR 734.9(k)", stage="jurisdiction", effective="2024-12-02", source=DEC24)
+@rule("part734.9.k.sme", cite="15 CFR 734.9(k)", stage="jurisdiction", effective="2024-12-02", source=DEC24,
+      enforced=DEC24_COMPLIANCE)
 def fdp_sme(f: Facts, p: Params) -> pl.Expr:
     """SME FDP: foreign advanced SME made with U.S. technology (or containing such an IC), destined to
     Macau or D:5. The item is subject to the EAR whoever reexports it; a reexporter in a Supp. 4 to

@@ -20,6 +20,16 @@ from carveout.rules.params import Params
 from carveout.rules.registry import Facts, rule
 
 OCT22 = "87 FR 62186 (2022-10-13)"
+# The Oct 2022 rule was staged: 3B090 and the RS control on 3D001/3E001/4E001 took effect 2022-10-07; the
+# new ECCNs 3A090, 4A090, 4D090 and the RS control on 5A992.c/5D992.c on 2022-10-21 (DATES of 87 FR 62186;
+# CH Robinson advisory of 2022-10-26; see docs/regulatory-facts.md).
+OCT22_21 = "87 FR 62186 (2022-10-13), instructions effective 2022-10-21"
+# 89 FR 96790 is effective 2024-12-02, but exporters need not comply with the HBM, FDP, de minimis and
+# DRAM-definition amendments until 2024-12-31 (DATES): the requirement is reported, not enforced, between.
+DEC24_COMPLIANCE = (
+    ("2024-12-02", False, "89 FR 96790 DATES: compliance with this amendment not required before 2024-12-31"),
+    ("2024-12-31", True, "89 FR 96790 compliance date 2024-12-31"),
+)
 MACAU23 = "88 FR 2821 (2023-01-18)"
 OCT23 = "88 FR 73458 (2023-10-25)"
 SME23 = "88 FR 73424 (2023-10-25), FR Doc 2023-23049"
@@ -49,9 +59,9 @@ def _subject() -> pl.Expr:
     "part742.rs.prc",
     cite="15 CFR 742.6(a)(6)(i) (2022 text)",
     stage="require",
-    effective="2022-10-07",
+    effective="2022-10-21",
     until="2023-11-16",
-    source=OCT22,
+    source=OCT22_21,
 )
 def ac_prc_2022(f: Facts, p: Params) -> pl.Expr:
     """3A090/4A090 items to the PRC need a licence (Macau was added on 2023-01-17)."""
@@ -97,10 +107,28 @@ def ac_uae_b(f: Facts, p: Params) -> pl.Expr:
     return _subject() & _ac("b") & (f.destination == "AE")
 
 
-@rule("part742.rs.hbm", cite="15 CFR 742.6(a)(6)(i)(B)", stage="require", effective="2024-12-02", source=DEC24)
+@rule("part742.rs.hbm", cite="15 CFR 742.6(a)(6)(i)(B)", stage="require", effective="2024-12-02", source=DEC24,
+      enforced=DEC24_COMPLIANCE)
 def hbm_d5(f: Facts, p: Params) -> pl.Expr:
     """3A090.c high-bandwidth memory to Macau or D:5."""
     return _subject() & _ac("c") & isin(f.destination, d5_macau(p))
+
+
+@rule(
+    "part742.rs.5a992c",
+    cite="15 CFR 742.6(a)(6)(i) (2022 text); ECCNs 5A992.c, 5D992.c",
+    stage="require",
+    effective="2022-10-21",
+    until="2023-11-16",
+    source=OCT22_21,
+)
+def mass_market_2022(f: Facts, p: Params) -> pl.Expr:
+    """5A992.c / 5D992.c mass-market items that meet or exceed the 3A090 or 4A090 parameters, to the PRC
+    (and Macau from 2023-01-17); replaced by the .z paragraphs on 2023-11-17."""
+    paras = ["5A992.c", "5D992.c"]
+    item = eccn_in(pl.col("ccl_eccn"), paras).fill_null(False) | eccn_in(f.base_eccn, paras).fill_null(False)
+    meets = (f.tpp >= p.tpp_min_a) & (f.interconnect_gb_s >= p.io_rate_min_a)
+    return _subject() & item & isin(f.destination, p.legacy_prc_scope) & meets
 
 
 # --- Semiconductor manufacturing equipment ------------------------------------------------------
@@ -117,21 +145,6 @@ def hbm_d5(f: Facts, p: Params) -> pl.Expr:
 def sme_3b090(f: Facts, p: Params) -> pl.Expr:
     """3B090 equipment (the Oct 2022 SME entry) to the PRC, and Macau from 2023-01-17."""
     return _subject() & eccn_in(pl.col("eccn"), ["3B090"]) & isin(f.destination, p.legacy_prc_scope)
-
-
-@rule(
-    "part742.ns.sme.pre2023",
-    cite="15 CFR 742.4(a)(1); ECCNs 3B001, 3B002 (texts before 88 FR 73424)",
-    stage="require",
-    effective="2022-10-07",
-    until="2023-11-16",
-    source="ECCN 3B001/3B002 NS Column 2 (long-standing)",
-)
-def sme_ns_pre2023(f: Facts, p: Params) -> pl.Expr:
-    """Before the Oct 2023 SME rule, all of 3B001 and 3B002 was NS Column 2; the Country Chart snapshot
-    (2026) shows only the paragraphs left in NS 2 after the advanced set moved to a Macau/D:5 scope."""
-    ns2 = [iso for iso, cols in (p.get("country_chart_marks") or {}).items() if "NS 2" in cols]
-    return _subject() & eccn_in(pl.col("ccl_eccn"), ["3B001", "3B002"]) & isin(f.destination, ns2)
 
 
 @rule(

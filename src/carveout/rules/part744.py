@@ -217,7 +217,9 @@ def hq_d5_b(f: Facts, p: Params) -> pl.Expr:
     return _subject() & (pl.col("ac_level") == "b") & isin(f.end_user_hq_country, d5_macau(p)) & (f.destination != "US")
 
 
-@rule("part744.23.a3.hbm_hq", cite="15 CFR 744.23(a)(3)(i)(B)", stage="require", effective="2024-12-02", source=DEC24)
+@rule("part744.23.a3.hbm_hq", cite="15 CFR 744.23(a)(3)(i)(B)", stage="require", effective="2024-12-02", source=DEC24,
+      enforced=(("2024-12-02", False, "89 FR 96790 DATES: compliance for the HBM amendments not required before "
+                 "2024-12-31"), ("2024-12-31", True, "89 FR 96790 compliance date 2024-12-31")))
 def hbm_hq(f: Facts, p: Params) -> pl.Expr:
     """3A090.c HBM to an entity headquartered in Macau or D:5, wherever located."""
     return _subject() & (pl.col("ac_level") == "c") & isin(f.end_user_hq_country, d5_macau(p)) & (f.destination != "US")
@@ -308,8 +310,8 @@ def military_supp2(f: Facts, p: Params) -> pl.Expr:
     "part744.21.military_any",
     cite="15 CFR 744.21(a)(2)",
     stage="require",
-    effective="2022-03-03",
-    source="87 FR 12226 (2022-03-03)",
+    effective="2022-02-24",
+    source="87 FR 12226 (published 2022-03-03, effective 2022-02-24)",
 )
 def military_any(f: Facts, p: Params) -> pl.Expr:
     """Any item subject to the EAR for a military end use or end user in Russia or Belarus."""

@@ -22,24 +22,27 @@ note("ccl.not_3a090", "15 CFR 774 Supp. 1, 3A090/4A090 (and the SME paragraphs o
      "The item's parameters meet none of the paragraphs classified from specs (3A090/4A090, or the modelled "
      "SME paragraphs for equipment); it falls to another ECCN or EAR99.")
 note("ccl.pre_oct2022", "87 FR 62186",
-     "No advanced-computing ECCN existed before 2022-10-07; 3A090/4A090 do not apply on this date.")
+     "No advanced-computing ECCN existed before 2022-10-21 (3A090/4A090 took effect on 2022-10-21); they do not "
+     "apply on this date.")
 
 
-# --- Version A: 2022-10-07 to 2023-11-16 -------------------------------------------------------
+# --- Version A: 2022-10-21 to 2023-11-16 -------------------------------------------------------
 
 def _meets_2022(f: Facts, p: Params) -> pl.Expr:
     return (f.tpp >= p.tpp_min_a) & (f.interconnect_gb_s >= p.io_rate_min_a)
 
 
 @rule("ccl.3a090.2022", cite="15 CFR 774 Supp. 1, 3A090.a (2022 text)", stage="classify",
-      effective="2022-10-07", until="2023-11-16", source=OCT22, yields="3A090.a")
+      effective="2022-10-21", until="2023-11-16", source=OCT22 + ", effective 2022-10-21",
+      yields="3A090.a")
 def ic_2022(f: Facts, p: Params) -> pl.Expr:
     """IC with TPP of 4800 or more and an I/O transfer rate of 600 GB/s or more to non-memory ICs."""
     return (f.item_kind == "ic") & _meets_2022(f, p)
 
 
 @rule("ccl.4a090.2022", cite="15 CFR 774 Supp. 1, 4A090.a (2022 text)", stage="classify",
-      effective="2022-10-07", until="2023-11-16", source=OCT22, yields="4A090.a")
+      effective="2022-10-21", until="2023-11-16", source=OCT22 + ", effective 2022-10-21",
+      yields="4A090.a")
 def computer_2022(f: Facts, p: Params) -> pl.Expr:
     """Computer, assembly or component containing an IC that meets the 2022 3A090 limits."""
     return (f.item_kind == "computer") & _meets_2022(f, p)

@@ -153,6 +153,8 @@ def _load_modules() -> None:
         part748_veu,
         part774_ccl,
         part774_sme,
+        transitions,
+        unsourced_lists,
     )
     from carveout.rules.prc import load as _load_prc
 
