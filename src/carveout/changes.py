@@ -199,7 +199,7 @@ def _delta(before: Any, after: Any, limit: int = 240) -> str:
         and isinstance(after, (list, tuple))
         or (isinstance(before, (list, tuple)) and after is None)
     ):
-        b, a = set(before or []), set(after or [])
+        b, a = {_hashable(x) for x in before or []}, {_hashable(x) for x in after or []}
         text = "; ".join(
             x
             for x in (
@@ -400,7 +400,18 @@ def _for_ledger(res: ChangesResult, ledger: Any, rs: engine.RuleSet, screen: boo
     res.moved_by = _touching(res, fired, reclassified=False, rs=rs)
 
 
+def _hashable(x: Any) -> Any:
+    """List items as set members: dicts and lists (e.g. dated chart rows) by their canonical JSON."""
+    import json
+
+    return x if isinstance(x, str | int | float | bool | type(None)) else json.dumps(x, sort_keys=True, default=str)
+
+
 def _unresolved(missing: list[str]) -> set[str]:
     """Rules whose outcome was unknown (``resolve: <rule id> (...)`` in ``missing``): a change to them
     can move a needs_review answer as much as a change to a rule that fired."""
-    return {m.split()[1] for m in missing if isinstance(m, str) and m.startswith("resolve: ") and len(m.split()) > 1}
+    from carveout.rules.asks import ASK
+
+    asked = {text: rid for rid, text in ASK.items()}
+    out = {m.split()[1] for m in missing if isinstance(m, str) and m.startswith("resolve: ") and len(m.split()) > 1}
+    return out | {asked[m] for m in missing if m in asked}

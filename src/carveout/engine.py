@@ -371,7 +371,7 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
         )
 
     # An authorization whose coverage is unknown (a VEU site whose eligible-item list was not captured).
-    missing += [pl.when(col[a.id].is_null() & any_true & ~any_yes).then(pl.lit(f"resolve: {a.id} ({a.cite})"))
+    missing += [pl.when(col[a.id].is_null() & any_true & ~any_yes).then(pl.lit(ask(a.id, a.cite)))
                 for a in auths]
 
     sig = sig.with_columns(license_required=status).with_columns(

@@ -102,6 +102,10 @@ SCHEMA: dict[str, tuple[pl.DataType, str]] = {
     "red_flag": (pl.Boolean(), "an unresolved red flag is known"),
     "us_person_support": (pl.Boolean(), "a U.S. person supports production at the destination facility"),
     "licence_on_file": (pl.Boolean(), "an individual licence covering this shipment is on file"),
+    "veu_item_eligible": (
+        pl.Boolean(),
+        "the item is on the consignee facility's VEU eligible-item list (Supp. 7 to part 748) on the shipment date",
+    ),
     "mofcom_licence_on_file": (pl.Boolean(), "a PRC MOFCOM dual-use export licence covers this shipment"),
     "bought_by_copackage_designer": (pl.Boolean(), "HBM bought directly by the co-package designer (740.25(c))"),
     "to_distributor": (pl.Boolean(), "consignee or purchaser is a distributor (740.25(d))"),

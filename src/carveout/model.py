@@ -189,6 +189,8 @@ class Transaction(_Strict):
     red_flag: bool | None = None
     us_person_support: bool | None = None
     licence_on_file: bool | None = None
+    veu_item_eligible: bool | None = Field(
+        default=None, description="the item is on the facility's VEU eligible-item list (Supp. 7 to part 748)")
     mofcom_licence_on_file: bool | None = None
     end_use_logic_nm: float | None = Field(default=None, gt=0)
     end_use_memory_layers: float | None = Field(default=None, gt=0)
@@ -238,6 +240,7 @@ class Transaction(_Strict):
             "red_flag": self.red_flag,
             "us_person_support": self.us_person_support,
             "licence_on_file": self.licence_on_file,
+            "veu_item_eligible": self.veu_item_eligible,
             "mofcom_licence_on_file": self.mofcom_licence_on_file,
             "end_use_logic_nm": self.end_use_logic_nm,
             "end_use_memory_layers": self.end_use_memory_layers,
@@ -300,3 +303,53 @@ class Determination(BaseModel):
     rules_version: str
     conditional: list[ConditionalAnswer] = Field(
         default_factory=list, description="needs_review only: the verdict under each value of a missing fact")
+
+
+def fact_paths() -> dict[str, str]:
+    """Facts-frame column -> dotted path of the field in a Transaction document that sets it.
+
+    The one mapping between the flat facts (ledgers, the frame) and the nested document (JSON, the API,
+    the UI form), derived from the models so a new field cannot be forgotten in one door: the item's own
+    words (name, kind, eccn) and the end user's short names are the only renames.
+    """
+    from carveout.facts import SCHEMA
+
+    renames = {
+        "item": {"name": "item_name", "kind": "item_kind", "eccn": "eccn_declared"},
+        "end_user": {"name": "end_user_name", "country": "end_user_country",
+                     "headquarters_country": "end_user_hq_country", "entity_list_footnote": "entity_list_footnote"},
+    }
+    paths: dict[str, str] = {}
+    for f in Transaction.model_fields:
+        if f in SCHEMA:
+            paths[f] = f
+    for f in ItemSpec.model_fields:
+        col = renames["item"].get(f, f)
+        if col in SCHEMA:
+            paths[col] = f"item.{f}"
+    for f in SmeSpec.model_fields:
+        if f in SCHEMA:
+            paths[f] = f"item.sme.{f}"
+    for f in Origin.model_fields:
+        if f in SCHEMA:
+            paths[f] = f"origin.{f}"
+    for f in EndUser.model_fields:
+        col = renames["end_user"].get(f, f"end_user_{f}")
+        if col in SCHEMA:
+            paths[col] = f"end_user.{f}"
+    return paths
+
+
+def document_of(facts: dict) -> dict:
+    """The nested Transaction document for flat facts (None values left out); not yet validated."""
+    doc: dict = {"item": {}}
+    paths = fact_paths()
+    for col, value in facts.items():
+        if value is None or col not in paths:
+            continue
+        node = doc
+        *parents, leaf = paths[col].split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return doc

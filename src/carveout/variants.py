@@ -17,38 +17,12 @@ import polars as pl
 
 from carveout import engine
 from carveout.facts import END_USES, ITEM_KINDS, SCHEMA, TRANSACTION_TYPES
+from carveout.model import fact_paths
 from carveout.rules.cutpoints import CutPoints, cut_points
 from carveout.rules.registry import Rule
 
-# Frame column -> where it sits in a Transaction (dotted path).
-_PATHS = {
-    "item_name": "item.name",
-    "item_kind": "item.kind",
-    "eccn_declared": "item.eccn",
-    "base_eccn": "item.base_eccn",
-    "us_origin": "origin.us_origin",
-    "us_controlled_content_pct": "origin.us_controlled_content_pct",
-    "direct_product_of_us_technology": "origin.direct_product_of_us_technology",
-    "produced_by_us_origin_plant": "origin.produced_by_us_origin_plant",
-    "contains_us_ic": "origin.contains_us_ic",
-    "end_user_name": "end_user.name",
-    "end_user_country": "end_user.country",
-    "end_user_hq_country": "end_user.headquarters_country",
-    "end_user_listed": "end_user.listed",
-    "entity_list_footnote": "end_user.entity_list_footnote",
-    "end_user_affiliate_of_listed": "end_user.affiliate_of_listed",
-}
-for _f in (
-    "tpp",
-    "mac_tops",
-    "bit_length",
-    "die_area_mm2",
-    "marketed_for_datacenter",
-    "interconnect_gb_s",
-    "memory_bandwidth_density_gb_s_mm2",
-    "memory_bandwidth_gb_s",
-):
-    _PATHS[_f] = f"item.{_f}"
+# Frame column -> where it sits in a Transaction (dotted path): the models' one mapping.
+_PATHS = fact_paths()
 # Names shown to the user where they differ from the frame's column (the ledger's and ItemSpec's word).
 PUBLIC = {"eccn_declared": "eccn"}
 COLUMN = {v: k for k, v in PUBLIC.items()}

@@ -12,6 +12,8 @@ from carveout.facts import SCHEMA
 ASK = {
     "part738.country_chart": "eccn (the ECCN's paragraph, e.g. 3B001.c rather than 3B001: the Country Chart "
     "controls only some paragraphs of this entry; the same holds for base_eccn)",
+    "part748.15.veu": "veu_item_eligible (whether this item is on the facility's VEU eligible-item list in Supp. 7 "
+    "to part 748 on the shipment date; carveout has not captured those lists)",
     "part744.red_flag": "red_flag (an unresolved red flag is reported: resolve it, then report red_flag false)",
 }
 

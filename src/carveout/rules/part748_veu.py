@@ -21,7 +21,8 @@ def veu_sites(p: Params) -> dict[str, dict]:
 
 def veu_eligible(f: Facts, p: Params) -> pl.Expr:
     """True when the site's captured list names the item ("*": every item), False when the list is known
-    to be complete and does not, unknown (null) when the Supp. 7 list was not captured."""
+    to be complete and does not. Where the Supp. 7 list was not captured, the exporter's own reading of
+    its VEU authorization (``veu_item_eligible``) decides, and unknown stays unknown (never a "no")."""
     conds = []
     for site, entry in veu_sites(p).items():
         items = entry.get("eligible_eccns") or []
@@ -29,7 +30,7 @@ def veu_eligible(f: Facts, p: Params) -> pl.Expr:
         if entry.get("eligible_eccns_complete", True):
             item_ok = listed
         else:
-            item_ok = pl.when(listed.fill_null(False)).then(True).otherwise(pl.lit(None, pl.Boolean))
+            item_ok = pl.when(listed.fill_null(False)).then(True).otherwise(f.veu_item_eligible)
         conds.append(pl.when(f.facility_id == site).then(item_ok).otherwise(False))
     return pl.any_horizontal(conds) if conds else pl.lit(False)
 

@@ -53,7 +53,8 @@ def savings_dec2024(f: Facts, p: Params) -> pl.Expr:
     under actual orders on 2024-12-02 may go under their previous eligibility if shipped by 2024-12-31.
     Without the loading date the clause does not apply (fail closed)."""
     newly = eccn_in(pl.col("ccl_eccn"), p.get("savings_dec2024_eccns"))
-    return newly & (f.en_route_on <= pl.lit(date(2024, 12, 2)))
+    # an authorization the exporter cannot show is not held: unknown facts leave the requirement in place
+    return (newly & (f.en_route_on <= pl.lit(date(2024, 12, 2)))).fill_null(False)
 
 
 @rule(
@@ -75,7 +76,7 @@ def tgl_affiliates(f: Facts, p: Params) -> pl.Expr:
     embargoed = (p.group("E:1") or []) + (p.group("E:2") or [])
     located = isin(f.end_user_country, allied)
     jv = f.end_user_jv_allied & ~isin(f.end_user_country, embargoed)
-    return ~f.end_user_owned_by_sdn & (located | jv)
+    return (~f.end_user_owned_by_sdn & (located | jv)).fill_null(False)  # unknown: not held
 
 
 @rule(
@@ -94,4 +95,4 @@ def tgl_go4_2022(f: Facts, p: Params) -> pl.Expr:
     distribution of items destined to end users outside the PRC and Macau, until 2023-04-07. Needs the
     end user's headquarters and the statement that the output leaves the PRC; unknown means no licence."""
     allied = ["US"] + (p.group("A:5") or []) + (p.group("A:6") or [])
-    return isin(f.end_user_hq_country, allied) & f.for_use_outside_prc
+    return (isin(f.end_user_hq_country, allied) & f.for_use_outside_prc).fill_null(False)  # unknown: not held

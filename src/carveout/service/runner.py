@@ -21,7 +21,7 @@ import polars as pl
 import carveout
 from carveout import engine
 from carveout.facts import SCHEMA
-from carveout.model import Determination, Transaction
+from carveout.model import Determination, Transaction, document_of, fact_paths
 from carveout.service import features
 from carveout.store import Outcome, Store, canonical, now
 
@@ -47,43 +47,26 @@ def check_and_store(store: Store, txn: Transaction, as_of: date | None = None) -
 
 
 # ---------- facts rows <-> transactions ----------
-_ITEM = {"item_name": "name", "item_kind": "kind", "eccn_declared": "eccn", "base_eccn": "base_eccn",
-         "tpp": "tpp", "mac_tops": "mac_tops", "bit_length": "bit_length", "die_area_mm2": "die_area_mm2",
-         "marketed_for_datacenter": "marketed_for_datacenter", "interconnect_gb_s": "interconnect_gb_s",
-         "memory_bandwidth_density_gb_s_mm2": "memory_bandwidth_density_gb_s_mm2",
-         "memory_bandwidth_gb_s": "memory_bandwidth_gb_s"}
-_ORIGIN = ("us_origin", "us_controlled_content_pct", "direct_product_of_us_technology",
-           "produced_by_us_origin_plant", "contains_us_ic")
-_END_USER = {"end_user_name": "name", "end_user_country": "country", "end_user_hq_country": "headquarters_country",
-             "end_user_listed": "listed", "entity_list_footnote": "entity_list_footnote",
-             "end_user_affiliate_of_listed": "affiliate_of_listed"}
-_TOP = ("date", "exporter", "exporter_hq_country", "ship_from", "transaction_type", "destination", "end_use",
-        "facility_id", "value_usd", "quantity", "is_informed", "red_flag", "us_person_support", "licence_on_file")
-
-
 def transaction_document(facts: dict[str, Any]) -> dict[str, Any]:
     """The nested Transaction document (as the API takes it) for flat facts; not yet validated."""
-    item = {v: facts.get(k) for k, v in _ITEM.items() if facts.get(k) is not None}
+    data = document_of(facts)
+    item = data["item"]
     if isinstance(item.get("kind"), str):
         item["kind"] = item["kind"].strip().lower()
     if isinstance(item.get("bit_length"), float) and item["bit_length"].is_integer():
         item["bit_length"] = int(item["bit_length"])
-    data: dict[str, Any] = {k: facts[k] for k in _TOP if facts.get(k) is not None}
-    data["item"] = item
-    data["origin"] = {k: facts[k] for k in _ORIGIN if facts.get(k) is not None}
-    data["end_user"] = {v: facts[k] for k, v in _END_USER.items() if facts.get(k) is not None}
     for k in ("destination", "ship_from", "exporter_hq_country"):
         if isinstance(data.get(k), str):
             data[k] = data[k].upper()
     for k in ("country", "headquarters_country"):
-        if isinstance(data["end_user"].get(k), str):
+        if isinstance(data.get("end_user", {}).get(k), str):
             data["end_user"][k] = data["end_user"][k].upper()
     return data
 
 
 def transaction_from_facts(facts: dict[str, Any]) -> Transaction | None:
     """The Transaction whose ``facts()`` are these facts, or None when they cannot be expressed as one."""
-    known = set(_ITEM) | set(_ORIGIN) | set(_END_USER) | set(_TOP)
+    known = set(fact_paths())
     if any(k not in known for k, v in facts.items() if v is not None):
         return None  # e.g. a ledger that gives performance_density directly
     try:
