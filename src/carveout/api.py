@@ -15,7 +15,7 @@ from carveout.profiles import Profile, apply_profile
 from carveout.rules import params as prm
 from carveout.rules.registry import F, Rule, catalogue
 
-__all__ = ["classify", "check", "evaluate", "screen", "explain_reasons", "frame_of"]
+__all__ = ["classify", "check", "check_many", "evaluate", "screen", "explain_reasons", "frame_of"]
 
 
 def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -72,23 +72,32 @@ def classify(spec: ItemSpec | dict, as_of: date | None = None) -> Classification
 def check(txn: Transaction | dict, as_of: date | None = None, ruleset: engine.RuleSet | None = None,
           profile: Profile | None = None) -> Determination:
     """Does this shipment need a licence, and why? ``evaluate`` on a one-row frame."""
-    t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
-    day = as_of or t.date or date.today()
-    facts = {**t.facts(), "date": t.date or day}
-    frame = apply_profile(frame_of([facts]), profile)
-    row = evaluate(frame, as_of=as_of, ruleset=ruleset).row(0, named=True)
-    return Determination(
-        license_required=row["license_required"],
-        eccn=row["eccn"],
-        classification=row["classification"],
-        reasons=explain_reasons(list(row["reasons"]), row, row["rules_date"]),
-        missing=list(row["missing"] or []),
-        license_exceptions=list(row["license_exceptions"] or []),
-        authorization=row["authorization"],
-        review_policy=row["review_policy"],
-        as_of=row["day"],
-        rules_version=row["rules_version"],
-    )
+    return check_many([txn], as_of=as_of, ruleset=ruleset, profile=profile)[0]
+
+
+def check_many(txns: list[Transaction | dict], as_of: date | None = None, ruleset: engine.RuleSet | None = None,
+               profile: Profile | None = None) -> list[Determination]:
+    """``check`` for several shipments in ONE ``evaluate`` call (the service micro-batches concurrent
+    requests this way); each answer is exactly what ``check`` gives for that shipment alone."""
+    ts = [t if isinstance(t, Transaction) else Transaction.model_validate(t) for t in txns]
+    if not ts:
+        return []
+    frame = apply_profile(frame_of([{**t.facts(), "date": t.date or as_of or date.today()} for t in ts]), profile)
+    out = []
+    for row in evaluate(frame, as_of=as_of, ruleset=ruleset).iter_rows(named=True):
+        out.append(Determination(
+            license_required=row["license_required"],
+            eccn=row["eccn"],
+            classification=row["classification"],
+            reasons=explain_reasons(list(row["reasons"]), row, row["rules_date"]),
+            missing=list(row["missing"] or []),
+            license_exceptions=list(row["license_exceptions"] or []),
+            authorization=row["authorization"],
+            review_policy=row["review_policy"],
+            as_of=row["day"],
+            rules_version=row["rules_version"],
+        ))
+    return out
 
 
 def screen(name: str, country: str | None = None, **kwargs: Any):

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from carveout.service.batcher import CheckBatcher
 from carveout.service.errors import ApiError, BodyLimitMiddleware, field_of, scrub
 from carveout.service.guard import LOOPBACK, GuardMiddleware
 from carveout.service.runner import FrontierRunner, JobRunner
@@ -38,6 +39,8 @@ class Settings:
     max_decoded_bytes: int = 256 << 20  # what an uploaded ledger may decode to (Parquet is compressed)
     max_cell_chars: int = 4096  # longest cell of an uploaded ledger
     session_ttl: float = 8 * 3600.0  # seconds a UI login lasts
+    check_batch: int = 256  # most /v1/check requests evaluated and committed together
+    check_wait_ms: float = 2.0  # how long a check waits for others to batch with
     allowed_hosts: tuple[str, ...] = LOOPBACK  # Host header values answered ("*": any)
     audit_key: Path | None = None  # default: $CARVEOUT_AUDIT_KEY or <db>.auditkey
     audit_head: Path | None = None  # default: $CARVEOUT_AUDIT_HEAD or <db>.audithead
@@ -65,6 +68,8 @@ class Settings:
             max_decoded_bytes=num("CARVEOUT_MAX_DECODED_BYTES", cls.max_decoded_bytes),
             max_cell_chars=num("CARVEOUT_MAX_CELL_CHARS", cls.max_cell_chars),
             session_ttl=num("CARVEOUT_SESSION_TTL", cls.session_ttl, float),
+            check_batch=num("CARVEOUT_CHECK_BATCH", cls.check_batch),
+            check_wait_ms=num("CARVEOUT_CHECK_WAIT_MS", cls.check_wait_ms, float),
             allowed_hosts=tuple(h.strip().lower() for h in env["CARVEOUT_ALLOWED_HOSTS"].split(",") if h.strip())
             if env.get("CARVEOUT_ALLOWED_HOSTS") else LOOPBACK,
         )
@@ -84,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         features.warm()
         app.state.upload_dir = settings.upload_dir or store.path.parent / "uploads"
         app.state.upload_dir.mkdir(parents=True, exist_ok=True)
+        app.state.checks = CheckBatcher(store, settings.check_batch, settings.check_wait_ms / 1000)
+        app.state.checks.start()
         app.state.runner = JobRunner(store, settings.chunk_rows, settings.chunk_pause)
         app.state.runner.start()
         app.state.frontier_runner = FrontierRunner(store, app.state.upload_dir / "frontier")
@@ -95,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.frontier_runner.stop()
             app.state.runner.stop()
+            app.state.checks.stop()
             store.close()
 
     app = FastAPI(

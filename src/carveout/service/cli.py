@@ -62,6 +62,10 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
     audit_key: KeyOpt = None,
     audit_head: HeadOpt = None,
+    check_batch: Annotated[int | None, typer.Option(
+        help="most concurrent /v1/check requests evaluated and committed together (1: no batching)")] = None,
+    check_wait_ms: Annotated[float | None, typer.Option(
+        help="how long a check waits for others to batch with, in ms")] = None,
     allowed_host: Annotated[list[str] | None, typer.Option(
         "--allowed-host", help="a Host name the server answers to besides loopback and --host (repeatable)")]
     = None,
@@ -83,6 +87,8 @@ def serve(
         max_upload_bytes=max_upload_bytes, max_ledger_rows=max_ledger_rows, chunk_rows=chunk_rows,
         chunk_pause=float(os.environ.get("CARVEOUT_CHUNK_PAUSE") or 0), max_frontier_jobs=max_frontier_jobs,
         audit_key=audit_key or env.audit_key, audit_head=audit_head or env.audit_head,
+        check_batch=env.check_batch if check_batch is None else check_batch,
+        check_wait_ms=env.check_wait_ms if check_wait_ms is None else check_wait_ms,
         allowed_hosts=_hosts(host, [*(allowed_host or []), *(h for h in env.allowed_hosts if h not in LOOPBACK)]))
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import secrets
@@ -125,7 +126,7 @@ async def classify(item: ItemSpec, as_of: date | None = AsOf) -> Classification:
 @router.post("/check", response_model=CheckResult, dependencies=authed, responses=ERRORS)
 async def check(request: Request, txn: Transaction, as_of: date | None = AsOf) -> CheckResult:
     """Does this shipment need a licence, and why? The determination is stored in the audit trail."""
-    det, det_id = await run_in_threadpool(runner.check_and_store, request.app.state.store, txn, as_of)
+    det, det_id = await asyncio.wrap_future(request.app.state.checks.submit(txn, as_of))  # after the commit
     return CheckResult(**det.model_dump(), audit_id=det_id)
 
 

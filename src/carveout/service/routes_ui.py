@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -124,7 +125,7 @@ async def check_submit(request: Request, _: str = Depends(ui_user), form: dict =
     except ValidationError as e:
         errs = [f"{field_of(x['loc']) or 'form'}: {x['msg']}" for x in e.errors()]
         return page(request, "check.html", form=form, result=None, error=errs, **ctx)
-    det, det_id = await run_in_threadpool(runner.check_and_store, request.app.state.store, txn, None)
+    det, det_id = await asyncio.wrap_future(request.app.state.checks.submit(txn, None))
     return page(request, "check.html", form=form, result=det, audit_id=det_id, error=None, **ctx)
 
 

@@ -68,18 +68,10 @@ def discard_upload(store: Store, run_id: str, path: str | None) -> None:
 
 # ---------- single check ----------
 def check_and_store(store: Store, txn: Transaction, as_of: date | None = None) -> tuple[Determination, int]:
-    det = carveout.check(txn, as_of=as_of)
-    inputs = {"transaction": txn.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
-              "as_of": as_of.isoformat() if as_of else None}
-    run_id = store.create_run("check", status="done", total_rows=1)
-    out = Outcome(
-        row_no=1, input_kind="transaction", inputs=inputs, license_required=det.license_required,
-        eccn=det.eccn, classification=det.classification, reasons=[r.rule for r in det.reasons],
-        missing=det.missing, license_exceptions=det.license_exceptions, authorization=det.authorization,
-        review_policy=det.review_policy, rules_version=det.rules_version, as_of=inputs["as_of"],
-    )
-    (det_id,) = store.append(run_id, [out], progress={"done_rows": 1, "finished_at": now()})
-    return det, det_id
+    """One check, stored: the server's micro-batcher with a batch of one."""
+    from carveout.service.batcher import evaluate_and_store
+
+    return evaluate_and_store(store, [(txn, as_of)])[0]
 
 
 # ---------- facts rows <-> transactions ----------
