@@ -466,7 +466,9 @@ class Store:
         created = now()
         with self.lock:
             if self.broken:
-                raise AuditBroken(f"the audit chain is broken ({self.broken}); run `carveout audit verify`")
+                raise AuditBroken(
+                    f"the audit chain is broken ({self.broken}); run `carveout audit verify`. If this is meant "
+                    f"to be a new, empty store, move {self.head_path} and {self.key_path} aside first")
             seq, head = self._seq, self._head
             det_rows, audit_rows, ids = [], [], []
             for g in groups:
