@@ -88,6 +88,10 @@ def test_yaml_alias_bomb_and_oversized_documents_are_refused(client):
         node = node["x"]
     r = client.post("/v1/frontier/jobs", json={"scenario": deep, "transactions": [SHIPMENT]})
     assert r.status_code == 422 and "deeper" in r.json()["message"], r.text
+    if client.get("/v1/health").json()["features"]["frontier"]:
+        r = client.post("/v1/frontier/jobs", json={"scenario": "baseline", "candidates": deep,
+                                                   "transactions": [SHIPMENT]})
+        assert r.status_code == 422 and r.json()["field"] == "candidates" and "deeper" in r.text, r.text
 
 
 def _uploads(folder: Path) -> list[Path]:

@@ -181,6 +181,10 @@ def candidates_of(fmod, mod, ref: dict[str, Any] | str | None):
                 raise ApiError(422, "invalid_candidates", f"no shipped candidates {ref[:60]!r} "
                                f"(shipped: {', '.join(shipped)})", field="candidates")
             return fmod.load_candidates(folder / f"{ref}.yaml")
+        try:
+            safe_yaml.check_value(ref)
+        except safe_yaml.UnsafeDocument as e:
+            raise ApiError(422, "invalid_candidates", f"candidates: {e}", field="candidates") from e
         c = fmod.Candidates.model_validate(ref)
         if len(c.candidates) > MAX_CANDIDATES:
             raise ApiError(422, "invalid_candidates", f"at most {MAX_CANDIDATES} candidates per request "
