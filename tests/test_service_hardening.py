@@ -222,3 +222,34 @@ def test_scrub_removes_server_paths():
     out = scrub(msg, {"/home/ops/.local/share/carveout/uploads/3f2a.csv": "ledger.csv"})
     assert out.startswith("ledger.csv:") and "/v1/jobs/b_1" in out and "http://h:1/a/b" in out
     assert "/etc" not in scrub("open('/etc/carveout/x.yaml') failed")
+
+
+def test_a_clean_stop_is_not_counted_as_a_crash(tmp_path):
+    """SIGTERM mid-job puts the job back in the queue; it resumes and finishes, with no crash counted."""
+    db = tmp_path / "stop.duckdb"
+    key = make_key(db)
+    h = {"X-API-Key": key}
+    rows = "\n".join(f"2024-03-01,ic,{100 + i},800,CN,US" for i in range(600))
+    csv = ("date,item_kind,tpp,die_area_mm2,destination,ship_from\n" + rows + "\n").encode()
+    srv = Server(db, "--chunk-rows", "20", env={"CARVEOUT_CHUNK_PAUSE": "0.05"}).start()
+    try:
+        jid = httpx.post(f"{srv.url}/v1/batch", files={"file": ("l.csv", csv, "text/csv")}, headers=h,
+                         timeout=30).json()["id"]
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{srv.url}/v1/jobs/{jid}", headers=h, timeout=10).json()["done_rows"] < 40:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        srv.stop()
+    s = Store(db)
+    run = s.run(jid)
+    s.close()
+    assert run["status"] == "queued" and 40 <= run["done_rows"] < 600 and not run["crashes"], run
+    with Server(db) as srv2:
+        deadline = time.monotonic() + 90
+        while (j := httpx.get(f"{srv2.url}/v1/jobs/{jid}", headers=h, timeout=10).json())["status"] != "done":
+            assert time.monotonic() < deadline and j["status"] != "failed", j
+            time.sleep(0.2)
+    s = Store(db)
+    assert not s.run(jid)["crashes"] and s.verify().ok
+    s.close()
