@@ -59,11 +59,11 @@ def test_chain_survives_reopen(tmp_path):
 
 
 @pytest.mark.parametrize("tamper, first, problem", [
-    ("UPDATE audit SET verdict = 'no' WHERE seq = 3", 3, "content"),
-    ("UPDATE determinations SET license_required = 'no' WHERE id = 4", 4, "differs"),
-    ("UPDATE determinations SET inputs = '{\"facts\":{\"tpp\":1}}' WHERE id = 2", 2, "inputs hash"),
-    ("DELETE FROM audit WHERE seq = 3", 3, "missing"),
-    ("UPDATE audit SET reasons = '[]' WHERE seq = 5", 5, "content"),
+    ("UPDATE audit SET verdict = 'no' WHERE seq = 3", 3, "differs"),
+    ("UPDATE determinations SET license_required = 'no' WHERE id = 4", 4, "keyed hash"),
+    ("UPDATE determinations SET inputs = '{\"facts\":{\"tpp\":1}}' WHERE id = 2", 2, "keyed hash"),
+    ("DELETE FROM audit WHERE seq = 3", 3, "without audit link"),
+    ("UPDATE audit SET reasons = '[]' WHERE seq = 5", 5, "differs"),
 ])
 def test_tampering_is_found_at_the_first_broken_link(store, tamper, first, problem):
     store.append(store.create_run("batch"), [_outcome(i) for i in range(1, 7)])
@@ -72,20 +72,22 @@ def test_tampering_is_found_at_the_first_broken_link(store, tamper, first, probl
     assert not v.ok and v.first_broken == first and problem in v.problem
 
 
-def test_rehashing_a_tampered_link_still_breaks_the_next(store):
-    """An attacker who fixes up one link's hash breaks the following link's prev_hash."""
-    from carveout.store import link_hash
+def test_rehashing_a_tampered_link_without_the_key_fails_at_that_link(store):
+    """Fixing up one link with an unkeyed sha256 (all an attacker without the key file can compute) fails there."""
+    import hashlib
+
+    from carveout.store import canonical, link_record
 
     store.append(store.create_run("batch"), [_outcome(i) for i in range(1, 5)])
     store.con.execute("UPDATE audit SET verdict = 'no' WHERE seq = 2")
     store.con.execute("UPDATE determinations SET license_required = 'no' WHERE id = 2")
-    r = store._rows("SELECT * FROM audit WHERE seq = 2")[0]
-    rec = {k: r[k] for k in ("seq", "created_at", "run_id", "row_no", "inputs_hash", "rules_version", "scenario",
-                             "verdict", "eccn")}
-    rec["reasons"] = ["ccl.3a090.a.1"]
-    store.con.execute("UPDATE audit SET hash = ? WHERE seq = 2", [link_hash(r["prev_hash"], rec)])
+    d = store._rows("SELECT *, sha256(inputs) AS inputs_hash FROM determinations WHERE id = 2")[0]
+    run = store._rows("SELECT * FROM runs")[0]
+    a = store._rows("SELECT * FROM audit WHERE seq = 2")[0]
+    forged = hashlib.sha256((a["prev_hash"] + "\n" + canonical(link_record(d, run))).encode()).hexdigest()
+    store.con.execute("UPDATE audit SET hash = ? WHERE seq = 2", [forged])
     v = store.verify()
-    assert not v.ok and v.first_broken == 3 and "prev_hash" in v.problem
+    assert not v.ok and v.first_broken == 2 and "keyed hash" in v.problem
 
 
 def test_keys_store_only_a_salted_hash(store):

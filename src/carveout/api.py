@@ -17,7 +17,7 @@ from carveout.profiles import Profile, apply_profile
 from carveout.rules import params as prm
 from carveout.rules.registry import F, Rule, catalogue
 
-__all__ = ["classify", "check", "evaluate", "screen", "explain_reasons", "frame_of"]
+__all__ = ["classify", "check", "check_many", "evaluate", "screen", "explain_reasons", "frame_of"]
 
 
 def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -78,6 +78,14 @@ def check(txn: Transaction | dict, as_of: date | str | None = None, ruleset: eng
 
     ``jurisdiction="CN"`` answers under PRC law (rules/prc); several laws at once and the combined
     verdict: ``carveout.jurisdictions.check_all``."""
+    return check_many([txn], as_of, ruleset, profile, jurisdiction, conditional)[0]
+
+
+def check_many(txns: list[Transaction | dict], as_of: date | str | None = None,
+               ruleset: engine.RuleSet | None = None, profile: Profile | None = None,
+               jurisdiction: str | None = None, conditional: bool = True) -> list[Determination]:
+    """``check`` for several shipments in ONE ``evaluate`` call (the service micro-batches concurrent
+    requests this way); each answer is exactly what ``check`` gives for that shipment alone."""
     if jurisdiction is not None:
         from carveout.jurisdictions import parse, ruleset_for
 
@@ -85,37 +93,44 @@ def check(txn: Transaction | dict, as_of: date | str | None = None, ruleset: eng
         if len(codes) != 1:
             raise ValueError("check() answers under one law; use carveout.jurisdictions.check_all for several")
         ruleset = ruleset_for(codes[0], ruleset)
-    t = txn if isinstance(txn, Transaction) else Transaction.model_validate(txn)
+    ts = [t if isinstance(t, Transaction) else Transaction.model_validate(t) for t in txns]
+    if not ts:
+        return []
     as_of = as_date(as_of)
-    day = as_of or t.date or date.today()
-    t = t.model_copy(update={"item": resolve_contains(t.item, t.date or day)}) if t.item.contains else t
-    facts = {**t.facts(), "date": t.date or day}
-    frame = apply_profile(frame_of([facts]), profile)
+    facts = []
+    for t in ts:
+        day = as_of or t.date or date.today()
+        t = t.model_copy(update={"item": resolve_contains(t.item, t.date or day)}) if t.item.contains else t
+        facts.append({**t.facts(), "date": t.date or day})
+    frame = apply_profile(frame_of(facts), profile)
     if ruleset is not None and ruleset.jurisdiction != "US":  # another law: its rules only (jurisdictions.py)
         from carveout.jurisdictions import evaluate_in
 
         out = evaluate_in(frame, ruleset.jurisdiction, as_of, ruleset)
     else:
         out = evaluate(frame, as_of=as_of, ruleset=ruleset)
-    row = out.row(0, named=True)
-    branches = []
-    if conditional and row["license_required"] == "needs_review" and (ruleset is None or ruleset.jurisdiction == "US"):
-        from carveout.conditional import for_check
+    answers = []
+    for i, row in enumerate(out.iter_rows(named=True)):
+        branches = []
+        if conditional and row["license_required"] == "needs_review" and (
+                ruleset is None or ruleset.jurisdiction == "US"):
+            from carveout.conditional import for_check
 
-        branches = for_check(frame, out, as_of, ruleset)
-    return Determination(
-        license_required=row["license_required"],
-        eccn=row["eccn"],
-        classification=row["classification"],
-        reasons=explain_reasons(list(row["reasons"]), row, row["rules_date"]),
-        missing=list(row["missing"] or []),
-        license_exceptions=list(row["license_exceptions"] or []),
-        authorization=row["authorization"],
-        review_policy=row["review_policy"],
-        as_of=row["day"],
-        rules_version=row["rules_version"],
-        conditional=branches,
-    )
+            branches = for_check(frame.slice(i, 1), out.slice(i, 1), as_of, ruleset)
+        answers.append(Determination(
+            license_required=row["license_required"],
+            eccn=row["eccn"],
+            classification=row["classification"],
+            reasons=explain_reasons(list(row["reasons"]), row, row["rules_date"]),
+            missing=list(row["missing"] or []),
+            license_exceptions=list(row["license_exceptions"] or []),
+            authorization=row["authorization"],
+            review_policy=row["review_policy"],
+            as_of=row["day"],
+            rules_version=row["rules_version"],
+            conditional=branches,
+        ))
+    return answers
 
 
 def screen(name: str, country: str | None = None, **kwargs: Any):

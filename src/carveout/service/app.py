@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carveout.service.errors import ApiError, BodyLimitMiddleware, field_of
+from carveout.service.batcher import CheckBatcher
+from carveout.service.errors import ApiError, BodyLimitMiddleware, field_of, scrub
+from carveout.service.guard import LOOPBACK, GuardMiddleware
 from carveout.service.runner import FrontierRunner, JobRunner
-from carveout.store import Store
+from carveout.store import AuditBroken, Store
 
 log = logging.getLogger("carveout.service")
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -34,6 +36,14 @@ class Settings:
     chunk_rows: int = 1000
     chunk_pause: float = 0.0
     max_frontier_jobs: int = 8  # queued or running at once; POST /v1/frontier/jobs answers 429 beyond
+    max_decoded_bytes: int = 256 << 20  # what an uploaded ledger may decode to (Parquet is compressed)
+    max_cell_chars: int = 4096  # longest cell of an uploaded ledger
+    session_ttl: float = 8 * 3600.0  # seconds a UI login lasts
+    check_batch: int = 256  # most /v1/check requests evaluated and committed together
+    check_wait_ms: float = 2.0  # how long a check waits for others to batch with
+    allowed_hosts: tuple[str, ...] = LOOPBACK  # Host header values answered ("*": any)
+    audit_key: Path | None = None  # default: $CARVEOUT_AUDIT_KEY or <db>.auditkey
+    audit_head: Path | None = None  # default: $CARVEOUT_AUDIT_HEAD or <db>.audithead
     upload_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -55,6 +65,13 @@ class Settings:
             chunk_rows=num("CARVEOUT_CHUNK_ROWS", cls.chunk_rows),
             chunk_pause=num("CARVEOUT_CHUNK_PAUSE", cls.chunk_pause, float),
             max_frontier_jobs=num("CARVEOUT_MAX_FRONTIER_JOBS", cls.max_frontier_jobs),
+            max_decoded_bytes=num("CARVEOUT_MAX_DECODED_BYTES", cls.max_decoded_bytes),
+            max_cell_chars=num("CARVEOUT_MAX_CELL_CHARS", cls.max_cell_chars),
+            session_ttl=num("CARVEOUT_SESSION_TTL", cls.session_ttl, float),
+            check_batch=num("CARVEOUT_CHECK_BATCH", cls.check_batch),
+            check_wait_ms=num("CARVEOUT_CHECK_WAIT_MS", cls.check_wait_ms, float),
+            allowed_hosts=tuple(h.strip().lower() for h in env["CARVEOUT_ALLOWED_HOSTS"].split(",") if h.strip())
+            if env.get("CARVEOUT_ALLOWED_HOSTS") else LOOPBACK,
         )
 
 
@@ -63,13 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        store = Store(settings.db)
+        store = Store(settings.db, audit_key=settings.audit_key, audit_head=settings.audit_head)
+        if store.broken:
+            log.error("audit chain: %s; checks cannot be recorded until this is resolved", store.broken)
         app.state.store = store
         from carveout.service import features
 
         features.warm()
         app.state.upload_dir = settings.upload_dir or store.path.parent / "uploads"
         app.state.upload_dir.mkdir(parents=True, exist_ok=True)
+        app.state.checks = CheckBatcher(store, settings.check_batch, settings.check_wait_ms / 1000)
+        app.state.checks.start()
         app.state.runner = JobRunner(store, settings.chunk_rows, settings.chunk_pause)
         app.state.runner.start()
         app.state.frontier_runner = FrontierRunner(store, app.state.upload_dir / "frontier")
@@ -81,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.frontier_runner.stop()
             app.state.runner.stop()
+            app.state.checks.stop()
             store.close()
 
     app = FastAPI(
@@ -92,11 +114,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.sessions = {}  # session token -> key id (in memory: a restart logs the UI out)
-    app.state.session_secret = secrets.token_hex(16)
+    app.state.sessions = {}  # session token -> (key id, expiry on the monotonic clock); a restart logs out
+    app.state.session_secret = secrets.token_hex(32)  # also keys the CSRF tokens
 
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes, upload_paths=("/v1/batch",))
+    app.add_middleware(GuardMiddleware, allowed_hosts=settings.allowed_hosts)  # outermost: runs first
+
+    @app.exception_handler(AuditBroken)
+    async def _audit_broken(request: Request, exc: AuditBroken):
+        log.error("refused to record: %s", exc)
+        return JSONResponse({"error": "audit_broken", "field": None,
+                             "message": "the audit trail failed verification; nothing can be recorded until an "
+                             "operator runs `carveout audit verify`"}, status_code=503)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -119,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         names = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 401: "unauthorized"}
-        return JSONResponse({"error": names.get(exc.status_code, "http_error"), "message": str(exc.detail),
+        return JSONResponse({"error": names.get(exc.status_code, "http_error"), "message": scrub(str(exc.detail)),
                              "field": getattr(exc, "field", None)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

@@ -29,9 +29,17 @@ DbOpt = Annotated[Path | None, typer.Option(
     "--db", help=f"DuckDB store (default: $CARVEOUT_DB or {default_db_path()})", show_default=False)]
 
 
-def _open(db: Path | None) -> Store:
+KeyOpt = Annotated[Path | None, typer.Option(
+    "--audit-key", help="file holding the audit HMAC key (default: $CARVEOUT_AUDIT_KEY or <db>.auditkey)",
+    show_default=False)]
+HeadOpt = Annotated[Path | None, typer.Option(
+    "--audit-head", help="file recording the chain's head (default: $CARVEOUT_AUDIT_HEAD or <db>.audithead)",
+    show_default=False)]
+
+
+def _open(db: Path | None, audit_key: Path | None = None, audit_head: Path | None = None) -> Store:
     try:
-        return Store(db)
+        return Store(db, audit_key=audit_key, audit_head=audit_head)
     except StoreBusy as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from e
@@ -52,20 +60,36 @@ def serve(
     max_frontier_jobs: Annotated[int, typer.Option(
         help="most frontier jobs queued or running at once (more get 429)")] = 8,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    audit_key: KeyOpt = None,
+    audit_head: HeadOpt = None,
+    check_batch: Annotated[int | None, typer.Option(
+        help="most concurrent /v1/check requests evaluated and committed together (1: no batching)")] = None,
+    check_wait_ms: Annotated[float | None, typer.Option(
+        help="how long a check waits for others to batch with, in ms")] = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="a Host name the server answers to besides loopback and --host (repeatable)")]
+    = None,
 ) -> None:
     """Run the REST API and web UI with uvicorn."""
+    import dataclasses
     import os
 
     import uvicorn
 
     from carveout.service.app import Settings, create_app
+    from carveout.service.guard import LOOPBACK
 
     if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
         err.print("[yellow]warning:[/] --no-auth on a non-loopback address lets anyone on the network in")
-    settings = Settings(db=db or default_db_path(), no_auth=no_auth, max_body_bytes=max_body_bytes,
-                        max_upload_bytes=max_upload_bytes, max_ledger_rows=max_ledger_rows, chunk_rows=chunk_rows,
-                        chunk_pause=float(os.environ.get("CARVEOUT_CHUNK_PAUSE") or 0),
-                        max_frontier_jobs=max_frontier_jobs)
+    env = Settings.from_env()  # limits without a flag of their own (e.g. CARVEOUT_SESSION_TTL) come from here
+    settings = dataclasses.replace(
+        env, db=db or default_db_path(), no_auth=no_auth, max_body_bytes=max_body_bytes,
+        max_upload_bytes=max_upload_bytes, max_ledger_rows=max_ledger_rows, chunk_rows=chunk_rows,
+        chunk_pause=float(os.environ.get("CARVEOUT_CHUNK_PAUSE") or 0), max_frontier_jobs=max_frontier_jobs,
+        audit_key=audit_key or env.audit_key, audit_head=audit_head or env.audit_head,
+        check_batch=env.check_batch if check_batch is None else check_batch,
+        check_wait_ms=env.check_wait_ms if check_wait_ms is None else check_wait_ms,
+        allowed_hosts=_hosts(host, [*(allowed_host or []), *(h for h in env.allowed_hosts if h not in LOOPBACK)]))
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -74,6 +98,14 @@ def serve(
     except StoreBusy as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from e
+
+
+def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
+    """Host header values to answer: loopback names, the bound address (unless a wildcard), and --allowed-host."""
+    out = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    if host not in ("0.0.0.0", "::", ""):
+        out.append(host)
+    return tuple(dict.fromkeys([*out, *(h.strip().lower() for h in extra if h.strip())]))
 
 
 @keys_app.command("create")
@@ -117,10 +149,10 @@ def keys_revoke(key_id: str, db: DbOpt = None) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOpt = None,
+def audit_verify(db: DbOpt = None, audit_key: KeyOpt = None, audit_head: HeadOpt = None,
                  as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
-    """Walk the hash chain from the first record and report the first broken link (exit 1 if broken)."""
-    store = _open(db)
+    """Check every record against its keyed hash and the head file; report the first bad record (exit 1)."""
+    store = _open(db, audit_key, audit_head)
     try:
         v = store.verify()
     finally:
@@ -130,7 +162,8 @@ def audit_verify(db: DbOpt = None,
     elif v.ok:
         console.print(f"[green]audit chain intact[/]: {v.checked} records, head {v.head}")
     else:
-        console.print(f"[red]audit chain broken at record {v.first_broken}[/]: {v.problem} "
+        at = f"record {v.first_broken}" if v.first_broken is not None else "a run"
+        console.print(f"[red]audit chain broken at {at}[/]: {v.problem} "
                       f"({v.checked} records verified before it)")
     if not v.ok:
         raise typer.Exit(1)

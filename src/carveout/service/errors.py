@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +19,19 @@ class ApiError(Exception):
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
-        return {"error": self.error, "message": self.message, "field": self.field, **self.extra}
+        return {"error": self.error, "message": scrub(self.message), "field": self.field, **self.extra}
+
+
+# an absolute file path: two or more components, not part of a URL or of an API route
+_PATH = re.compile(r"(?<![\w.:/~-])/(?!v1/)(?:[\w.@+~-]+/)+[\w.@+~-]*")
+
+
+def scrub(text: str, known: dict[str, str] | None = None) -> str:
+    """A message without the server's file paths: ``known`` paths become the given names (an upload's path
+    becomes the name the client gave it), any other absolute path becomes ``<server path>/<its last part>``."""
+    for path, name in (known or {}).items():
+        text = text.replace(path, name)
+    return _PATH.sub(lambda m: "<server path>/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
 def field_of(loc: Iterable[Any]) -> str | None:

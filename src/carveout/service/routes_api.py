@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import secrets
@@ -19,7 +20,7 @@ import carveout
 from carveout import engine
 from carveout.model import Classification, Determination, ItemSpec, Transaction
 from carveout.rules import params as prm
-from carveout.service import features, runner
+from carveout.service import features, runner, uploads
 from carveout.service.auth import api_key_header, principal
 from carveout.service.errors import ApiError
 
@@ -99,6 +100,18 @@ def health(request: Request) -> Health:
                   auth="none" if request.app.state.settings.no_auth else "api-key")
 
 
+@router.get("/csrf", dependencies=authed, responses=ERRORS)
+def csrf(request: Request) -> Response:
+    """A CSRF token for writes without X-API-Key (multipart uploads from a script under --no-auth, say);
+    send it back as the X-CSRF-Token header, with the cookie this response sets."""
+    from carveout.service import guard
+
+    token, new_cookie = guard.csrf_token(request)
+    resp = Response(f'{{"token":"{token}"}}', media_type="application/json")
+    guard.set_csrf_cookie(resp, new_cookie)
+    return resp
+
+
 def current_rules_version(day: date | None = None) -> str:
     rs = engine.BASELINE
     return rs.version(rs.epoch(day or date.today()))
@@ -113,7 +126,7 @@ async def classify(item: ItemSpec, as_of: date | None = AsOf) -> Classification:
 @router.post("/check", response_model=CheckResult, dependencies=authed, responses=ERRORS)
 async def check(request: Request, txn: Transaction, as_of: date | None = AsOf) -> CheckResult:
     """Does this shipment need a licence, and why? The determination is stored in the audit trail."""
-    det, det_id = await run_in_threadpool(runner.check_and_store, request.app.state.store, txn, as_of)
+    det, det_id = await asyncio.wrap_future(request.app.state.checks.submit(txn, as_of))  # after the commit
     return CheckResult(**det.model_dump(), audit_id=det_id)
 
 
@@ -133,18 +146,10 @@ def _accept_upload(request: Request, file: UploadFile, as_of: date | None) -> Jo
     data = file.file.read()
     if not data:
         raise ApiError(422, "empty_file", f"{name} is empty", field="file")
-    limit = st.settings.max_ledger_rows
-    try:
-        if suffix == ".csv":
-            n = pl.scan_csv(io.BytesIO(data), infer_schema=False).select(pl.len()).collect().item()
-        else:
-            n = pl.scan_parquet(io.BytesIO(data)).select(pl.len()).collect().item()
-    except Exception as e:
-        raise ApiError(422, "unreadable_file", f"{name} could not be read as {suffix[1:]}: "
-                       f"{str(e).splitlines()[0][:200]}", field="file") from e
-    if n > limit:
-        raise ApiError(413, "too_many_rows", f"{name} has {n} rows; the limit is {limit}", field="file",
-                       rows=n, limit_rows=limit)
+    s = st.settings
+    n = uploads.sniff(name, suffix, data, uploads.Limits(max_rows=s.max_ledger_rows,
+                                                         max_decoded_bytes=s.max_decoded_bytes,
+                                                         max_cell_chars=s.max_cell_chars))
     if n == 0:
         raise ApiError(422, "empty_file", f"{name} has a header but no rows", field="file")
     dest = st.upload_dir / f"{secrets.token_hex(8)}{suffix}"

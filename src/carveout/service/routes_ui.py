@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 
 from carveout.facts import END_USES, FOOTNOTES, ITEM_KINDS, SCHEMA, TRANSACTION_TYPES
 from carveout.model import Transaction
-from carveout.service import features, runner
+from carveout.service import features, guard, runner
 from carveout.service.app import WEB
 from carveout.service.auth import SESSION_COOKIE, open_session, principal
 from carveout.service.errors import ApiError, field_of
@@ -35,7 +36,18 @@ def page(request: Request, template: str, /, **ctx: Any) -> HTMLResponse:
     ctx.setdefault("features", features.available())
     ctx.setdefault("no_auth", st.settings.no_auth)
     ctx.setdefault("logged_in", principal(request) is not None)
-    return templates.TemplateResponse(request, template, ctx)
+    token, new_cookie = guard.csrf_token(request)
+    ctx["csrf_token"] = token
+    resp = templates.TemplateResponse(request, template, ctx)
+    guard.set_csrf_cookie(resp, new_cookie)
+    return resp
+
+
+async def form_with_csrf(request: Request) -> dict[str, str]:
+    """The posted form, once its CSRF token has been checked (403 otherwise)."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    guard.require_csrf(request, form.get(guard.CSRF_FIELD))
+    return form
 
 
 # ---------- login ----------
@@ -45,17 +57,18 @@ def login_form(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-def login(request: Request, key: str = Form(""), next: str = Form("/")):
+def login(request: Request, key: str = Form(""), next: str = Form("/"), _: dict = Depends(form_with_csrf)):
     token = open_session(request, key.strip())
     if token is None:
         return page(request, "login.html", next=_safe_next(next), error="That key is not valid.")
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                    max_age=int(request.app.state.settings.session_ttl))
     return resp
 
 
 @router.post("/logout")
-def logout(request: Request):
+def logout(request: Request, _: dict = Depends(form_with_csrf)):
     request.app.state.sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE)
@@ -174,15 +187,14 @@ def transaction_from_form(form: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post("/check", response_class=HTMLResponse)
-async def check_submit(request: Request, _: str = Depends(ui_user)):
-    form = {k: str(v) for k, v in (await request.form()).items()}
+async def check_submit(request: Request, _: str = Depends(ui_user), form: dict = Depends(form_with_csrf)):
     ctx = _choices()
     try:
         txn = Transaction.model_validate(transaction_from_form(form))
     except ValidationError as e:
         errs = [f"{field_of(x['loc']) or 'form'}: {x['msg']}" for x in e.errors()]
         return page(request, "check.html", form=form, result=None, error=errs, **ctx)
-    det, det_id = await run_in_threadpool(runner.check_and_store, request.app.state.store, txn, None)
+    det, det_id = await asyncio.wrap_future(request.app.state.checks.submit(txn, None))
     return page(request, "check.html", form=form, result=det, audit_id=det_id, error=None, **ctx)
 
 

@@ -2,7 +2,10 @@
 
 A batch job reads the uploaded ledger once, then evaluates and stores it chunk by chunk; each chunk is
 one transaction (verdicts, audit links, progress), so progress is exactly what is durable. Jobs left
-``queued`` or ``running`` by a killed server resume on the next start from the first row not yet stored.
+``queued`` or ``running`` by a killed server resume on the next start from the first row not yet stored;
+a job that was running when the server died ``MAX_CRASHES`` times is marked failed instead (it may be what
+killed it), so a poisonous upload cannot put the server in a crash loop. An upload is deleted as soon as
+its job ends: what was checked is kept in the store, row by row.
 """
 
 from __future__ import annotations
@@ -23,27 +26,52 @@ from carveout import engine
 from carveout.facts import SCHEMA
 from carveout.model import Determination, Transaction, document_of, fact_paths
 from carveout.service import features
+from carveout.service.errors import scrub
 from carveout.store import Outcome, Store, canonical, now
 
 log = logging.getLogger("carveout.service")
 
 FACT_COLUMNS = [c for c in SCHEMA if c != "row"]
+MAX_CRASHES = 2  # a job running when the server died this many times is failed, not re-run
+
+
+def recover(store: Store, kind: str) -> list[str]:
+    """Jobs to re-run after a start: queued ones, and running ones the server died in fewer than
+    ``MAX_CRASHES`` times; the others are marked failed (and their uploads deleted)."""
+    todo = []
+    for r in store.runs(status=("queued", "running"), kind=kind):
+        if r["status"] == "running":
+            crashes = int(r.get("crashes") or 0) + 1
+            if crashes >= MAX_CRASHES:
+                log.error("%s job %s was running when the server stopped %d times: marked failed", kind, r["id"],
+                          crashes)
+                store.update_run(r["id"], status="failed", finished_at=now(), crashes=crashes,
+                                 message=f"the server stopped {crashes} times while running this job; "
+                                 "it is not retried (upload it again to retry)")
+                discard_upload(store, r["id"], r.get("upload_path"))
+                continue
+            store.update_run(r["id"], crashes=crashes, status="queued")
+        todo.append(r["id"])
+    return todo
+
+
+def discard_upload(store: Store, run_id: str, path: str | None) -> None:
+    """Delete a finished job's uploaded file; its rows live on in the store."""
+    if not path:
+        return
+    try:
+        Path(path).unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not delete upload of %s", run_id, exc_info=True)
+    store.update_run(run_id, upload_path=None)
 
 
 # ---------- single check ----------
 def check_and_store(store: Store, txn: Transaction, as_of: date | None = None) -> tuple[Determination, int]:
-    det = carveout.check(txn, as_of=as_of)
-    inputs = {"transaction": txn.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
-              "as_of": as_of.isoformat() if as_of else None}
-    run_id = store.create_run("check", status="done", total_rows=1)
-    out = Outcome(
-        row_no=1, input_kind="transaction", inputs=inputs, license_required=det.license_required,
-        eccn=det.eccn, classification=det.classification, reasons=[r.rule for r in det.reasons],
-        missing=det.missing, license_exceptions=det.license_exceptions, authorization=det.authorization,
-        review_policy=det.review_policy, rules_version=det.rules_version, as_of=inputs["as_of"],
-    )
-    (det_id,) = store.append(run_id, [out], progress={"done_rows": 1, "finished_at": now()})
-    return det, det_id
+    """One check, stored: the server's micro-batcher with a batch of one."""
+    from carveout.service.batcher import evaluate_and_store
+
+    return evaluate_and_store(store, [(txn, as_of)])[0]
 
 
 # ---------- facts rows <-> transactions ----------
@@ -162,9 +190,9 @@ class JobRunner:
         self._stop = threading.Event()
 
     def start(self) -> None:
-        for r in self.store.runs(status=("queued", "running"), kind="batch"):
-            log.info("resuming batch %s at row %s", r["id"], r["done_rows"])
-            self.q.put(r["id"])
+        for run_id in recover(self.store, "batch"):
+            log.info("resuming batch %s", run_id)
+            self.q.put(run_id)
         self.thread.start()
 
     def stop(self) -> None:
@@ -186,6 +214,13 @@ class JobRunner:
                 log.error("batch %s failed:\n%s", run_id, traceback.format_exc())
                 self.store.update_run(run_id, status="failed", finished_at=now(),
                                       message=f"{type(e).__name__}: processing failed; see server log")
+            run = self.store.run(run_id)
+            if run is None:
+                continue
+            if run["status"] in ("done", "failed"):
+                discard_upload(self.store, run_id, run.get("upload_path"))
+            elif self._stop.is_set() and run["status"] == "running":  # a clean stop is not a crash
+                self.store.update_run(run_id, status="queued")
 
     def _process(self, run_id: str) -> None:
         run = self.store.run(run_id)
@@ -197,8 +232,9 @@ class JobRunner:
             return
         try:
             facts, errors = features.read_ledger(path)
-        except features.ledger_error_types() + (OSError,) as e:
-            self.store.update_run(run_id, status="failed", finished_at=now(), message=str(e)[:500])
+        except features.ledger_error_types() + (OSError, ValueError) as e:
+            self.store.update_run(run_id, status="failed", finished_at=now(),
+                                  message=scrub(str(e), {str(path): run.get("source") or "upload"})[:500])
             return
         err_list = errors.head(1000).to_dicts() if errors is not None and errors.height else []
         done = self.store.run_rows(run_id)  # what is already durable (resume after a kill)
@@ -259,13 +295,15 @@ class FrontierRunner:
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        for r in self.store.runs(status=("queued", "running"), kind="frontier"):
-            if self.request_path(r["id"]).exists():
-                log.info("re-running frontier job %s", r["id"])
-                self.store.update_run(r["id"], status="queued", done_rows=0, message="queued (server restarted)")
-                self.q.put(r["id"])
+        for run_id in recover(self.store, "frontier"):
+            if self.request_path(run_id).exists():
+                log.info("re-running frontier job %s", run_id)
+                self.store.update_run(run_id, status="queued", done_rows=0, message="queued (server restarted)")
+                self.q.put(run_id)
             else:
-                self.store.update_run(r["id"], status="failed", finished_at=now(), message="request file is gone")
+                self.store.update_run(run_id, status="failed", finished_at=now(), message="request file is gone")
+        for r in self.store.runs(status=("failed",), kind="frontier"):
+            self.request_path(r["id"]).unlink(missing_ok=True)
         self.thread.start()
 
     def stop(self) -> None:
@@ -296,6 +334,11 @@ class FrontierRunner:
                 log.error("frontier %s failed:\n%s", run_id, traceback.format_exc())
                 self.store.update_run(run_id, status="failed", finished_at=now(),
                                       message=f"{type(e).__name__}: the frontier failed; see server log")
+            run = self.store.run(run_id)
+            if run is not None and run["status"] in ("done", "failed"):
+                self.request_path(run_id).unlink(missing_ok=True)
+            elif run is not None and self._stop.is_set() and run["status"] == "running":
+                self.store.update_run(run_id, status="queued")
 
     def _process(self, run_id: str) -> None:
         from carveout.service import scenarios_adapter as sa
@@ -317,7 +360,8 @@ class FrontierRunner:
             self.store.update_run(run_id, message="interrupted: the server stopped; re-runs on restart")
             return
         except ApiError as e:  # e.g. the batch job's upload vanished, or the ledger does not fit the candidates
-            self.store.update_run(run_id, status="failed", finished_at=now(), message=f"{e.error}: {e.message}"[:500])
+            self.store.update_run(run_id, status="failed", finished_at=now(),
+                                  message=scrub(f"{e.error}: {e.message}")[:500])
             return
         tmp = self.result_path(run_id).with_suffix(".tmp")
         tmp.write_text(json.dumps(out), encoding="utf-8")

@@ -17,8 +17,8 @@ import polars as pl
 import yaml
 
 from carveout.api import frame_of
-from carveout.service import charts, features
-from carveout.service.errors import ApiError
+from carveout.service import charts, features, safe_yaml
+from carveout.service.errors import ApiError, scrub
 
 MAX_ROWS_OUT = 500
 MAX_CANDIDATES = 8
@@ -35,40 +35,69 @@ def _ledger(store, body) -> pl.DataFrame:
     if body.transactions:
         return frame_of([t.facts() for t in body.transactions]).with_row_index("row", offset=1)
     if body.job_id:
-        run = store.run(body.job_id)
-        if run is None or run.get("kind") != "batch" or not run.get("upload_path"):
-            raise ApiError(404, "not_found", f"no batch job {body.job_id!r}", field="job_id")
-        facts, _ = features.read_ledger(Path(run["upload_path"]))
-        return facts if "row" in facts.columns else facts.with_row_index("row", offset=1)
+        _done_job(store, body.job_id)
+        from carveout.service.runner import _typed_facts
+
+        stored = store.run_inputs(body.job_id)  # the facts each row was checked (and audited) with
+        frame = frame_of([_typed_facts(inp.get("facts") or {}) for _, inp in stored])
+        return frame.with_columns(row=pl.Series([r for r, _ in stored], dtype=pl.Int64))
     raise ApiError(422, "validation_error", "give `transactions` or a batch `job_id`", field="transactions")
 
 
+def _done_job(store, job_id: str) -> dict[str, Any]:
+    """A finished batch job (its rows are in the store; the upload itself is deleted when the job ends)."""
+    run = store.run(job_id)
+    if run is None or run.get("kind") != "batch":
+        raise ApiError(404, "not_found", f"no batch job {job_id!r}", field="job_id")
+    if run.get("status") != "done":
+        raise ApiError(409, "job_not_done", f"batch job {job_id} is {run.get('status')}; use a finished job",
+                       field="job_id")
+    return run
+
+
 def scenario_of(mod, ref: dict[str, Any] | str | None):
+    """A shipped scenario by name, or a request document (YAML text or JSON) whose ``base`` is a shipped one.
+
+    A request document never makes the server read a file: ``base`` must name a shipped scenario, and YAML
+    with anchors/aliases or beyond a fixed size is refused before it is built."""
     if ref is None:
         raise ApiError(422, "validation_error", "a scenario is required", field="scenario")
+    shipped = list(mod.builtin_names())
+    if isinstance(ref, str) and ref.strip() in shipped:
+        try:
+            return mod.load(ref.strip())
+        except mod.ScenarioError as e:  # a shipped file that does not load is the server's problem
+            raise ApiError(500, "internal_error", f"shipped scenario {ref.strip()!r} does not load") from e
     try:
         if isinstance(ref, str):
-            if ref.strip() in mod.builtin_names():
-                return mod.load(ref.strip())
-            try:
-                doc = yaml.safe_load(ref)
-            except yaml.YAMLError as e:
-                raise ApiError(422, "invalid_scenario", f"scenario is not valid YAML: {e}"[:400],
-                               field="scenario") from e
+            doc = safe_yaml.load(ref)
             if isinstance(doc, str):
                 raise ApiError(422, "invalid_scenario",
-                               f"no shipped scenario {ref[:60]!r} (shipped: {', '.join(mod.builtin_names())})",
+                               f"no shipped scenario {ref[:60]!r} (shipped: {', '.join(shipped)})",
                                field="scenario")
-            return mod.parse(doc, "<request>")
-        return mod.parse(ref, "<request>")
+        else:
+            safe_yaml.check_value(ref)
+            doc = ref
+    except safe_yaml.UnsafeDocument as e:
+        raise ApiError(422, "invalid_scenario", f"scenario: {e}", field="scenario") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ApiError(422, "invalid_scenario", f"scenario is not valid YAML{where}: "
+                       f"{getattr(e, 'problem', None) or 'syntax error'}"[:400], field="scenario") from e
+    if isinstance(doc, dict) and doc.get("base") is not None and doc.get("base") not in shipped:
+        raise ApiError(422, "invalid_scenario", f"scenario.base must name a shipped scenario "
+                       f"({', '.join(shipped)}); a request cannot base a scenario on a file", field="scenario.base")
+    try:
+        return mod.parse(doc, "<request>")
     except mod.ScenarioError as e:
         problems = getattr(e, "problems", None) or []
         first = problems[0][0] if problems else None
-        raise ApiError(422, "invalid_scenario", str(e)[:1000],
+        raise ApiError(422, "invalid_scenario", scrub(str(e))[:1000],
                        field=f"scenario.{first}" if first and first != "(top level)" else "scenario",
-                       problems=[{"field": p, "message": m} for p, m in problems][:50]) from e
+                       problems=[{"field": p, "message": scrub(m)} for p, m in problems][:50]) from e
     except (ValueError, TypeError, KeyError, FileNotFoundError) as e:
-        raise ApiError(422, "invalid_scenario", f"scenario: {e}"[:1000], field="scenario") from e
+        raise ApiError(422, "invalid_scenario", scrub(f"scenario: {e}")[:1000], field="scenario") from e
 
 
 def _clean(v: Any) -> Any:
@@ -100,7 +129,7 @@ def diff(store, body) -> dict[str, Any]:
     try:
         res = mod.diff(ledger, sc, as_of=as_of)
     except mod.ScenarioError as e:
-        raise ApiError(422, "invalid_scenario", str(e)[:1000], field="scenario") from e
+        raise ApiError(422, "invalid_scenario", scrub(str(e))[:1000], field="scenario") from e
     out: dict[str, Any] = {
         "summary": _clean(res.summary()),
         "warnings": list(res.warnings),
@@ -152,15 +181,19 @@ def candidates_of(fmod, mod, ref: dict[str, Any] | str | None):
                 raise ApiError(422, "invalid_candidates", f"no shipped candidates {ref[:60]!r} "
                                f"(shipped: {', '.join(shipped)})", field="candidates")
             return fmod.load_candidates(folder / f"{ref}.yaml")
+        try:
+            safe_yaml.check_value(ref)
+        except safe_yaml.UnsafeDocument as e:
+            raise ApiError(422, "invalid_candidates", f"candidates: {e}", field="candidates") from e
         c = fmod.Candidates.model_validate(ref)
         if len(c.candidates) > MAX_CANDIDATES:
             raise ApiError(422, "invalid_candidates", f"at most {MAX_CANDIDATES} candidates per request "
                            f"(2^n designs are evaluated)", field="candidates")
         return c
     except mod.ScenarioError as e:
-        raise ApiError(422, "invalid_candidates", str(e)[:1000], field="candidates") from e
+        raise ApiError(422, "invalid_candidates", scrub(str(e))[:1000], field="candidates") from e
     except ValueError as e:
-        raise ApiError(422, "invalid_candidates", str(e)[:1000], field="candidates") from e
+        raise ApiError(422, "invalid_candidates", scrub(str(e))[:1000], field="candidates") from e
 
 
 def _fmod():
@@ -189,9 +222,7 @@ def check_frontier_request(store, body) -> dict[str, Any]:
     if body.transactions:
         source = f"{len(body.transactions)} transactions"
     elif body.job_id:
-        run = store.run(body.job_id)
-        if run is None or run.get("kind") != "batch" or not run.get("upload_path"):
-            raise ApiError(404, "not_found", f"no batch job {body.job_id!r}", field="job_id")
+        run = _done_job(store, body.job_id)
         source = f"job {body.job_id} ({run.get('source')})"
     else:
         raise ApiError(422, "validation_error", "give `transactions` or a batch `job_id`", field="transactions")
@@ -262,7 +293,7 @@ def frontier(store, body, progress: Callable[[str, int], None] | None = None,
     try:
         res = fmod.frontier(ledger, sc, cands, as_of=body.as_of, **kw)
     except mod.ScenarioError as e:
-        raise ApiError(422, "invalid_scenario", str(e)[:1000], field="scenario") from e
+        raise ApiError(422, "invalid_scenario", scrub(str(e))[:1000], field="scenario") from e
     except (ValueError, KeyError, TypeError) as e:
         raise ApiError(422, "invalid_candidates", f"{type(e).__name__}: {e}"[:1000], field="candidates") from e
     if kw["executor"] == "dask":

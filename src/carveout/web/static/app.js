@@ -3,8 +3,13 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
 
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
+
   async function api(path, opts) {
-    const r = await fetch(path, Object.assign({ credentials: "same-origin" }, opts || {}));
+    opts = Object.assign({ credentials: "same-origin" }, opts || {});
+    opts.headers = Object.assign({ "X-CSRF-Token": csrf }, opts.headers || {});  // every write carries the token
+    const r = await fetch(path, opts);
     const ct = r.headers.get("content-type") || "";
     const body = ct.includes("json") ? await r.json() : await r.text();
     if (!r.ok) {
