@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import bisect
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 
 import polars as pl
 
 from carveout import facts as fx
 from carveout.rules import params as prm
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
+from carveout.signatures import Buckets, VerdictCache, analyse, signature_hash
 
 NOT_CAPTURED = "not 3A090/4A090"
 AC_FAMILY = r"^[34]A090|\.z"  # declared ECCNs that parameters can contradict
@@ -40,6 +42,9 @@ class RuleSet:
     published_by: date | None = None
     label: str = "baseline"
     plans: dict = field(default_factory=dict, repr=False, compare=False)  # epoch -> cached plan
+    buckets: dict = field(default_factory=dict, repr=False, compare=False)  # epoch -> signature buckets
+    # Verdicts by signature key; one cache per rule set, so everything the rule set holds is in the key.
+    verdicts: VerdictCache = field(default_factory=VerdictCache, repr=False, compare=False)
     # Frame -> frame edits applied to the facts after screening and before the rules (e.g. a scenario's
     # Entity List additions/removals); each may read the ``day`` column. Picklable callables.
     fact_edits: tuple = ()
@@ -148,6 +153,16 @@ class _Steps:
         them runs on those signatures alone."""
         self.ops.append(("missing", review, named))
         return self
+
+    def expressions(self) -> list[pl.Expr]:
+        """Every expression the steps run (what the signature buckets must keep exact)."""
+        out: list[pl.Expr] = []
+        for op in self.ops:
+            if op[0] == "with":
+                out += [*op[1], *op[2].values()]
+            elif op[0] == "missing":
+                out += [op[1], op[2]]
+        return out
 
     def apply(self, df: pl.DataFrame) -> pl.DataFrame:
         for op in self.ops:
@@ -400,6 +415,11 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
 
 # The verdict columns evaluate() appends (facts.OUTPUTS also names the helper columns it replaces).
 OUTPUT_COLUMNS = tuple(c for c in fx.OUTPUTS if c not in ("ccl_eccn", "day"))
+# Frames up to this height find their signatures in Python (no hashing pass): one-row checks.
+SMALL = 32
+# Above this many distinct exact signatures, rows are also grouped by bucket in Polars before the keys are
+# built in Python (the worst case: every row its own signature). None: never (tests compare both ways).
+BUCKET_AT: int | None = 2048
 
 
 def evaluate(
@@ -412,7 +432,8 @@ def evaluate(
     """Evaluate every row; the input columns come back with the verdict columns appended.
 
     ``as_of`` evaluates every row under the rules of that day; otherwise each row's own ``date`` is
-    used (today where it is empty).
+    used (today where it is empty). Each distinct signature (see ``carveout.signatures``) is evaluated
+    once and its verdict kept in the rule set's cache, so a repeated shape costs a lookup.
     """
     rs = ruleset or BASELINE
     if frame.height == 0:  # same columns and types as a real result, no rows
@@ -421,24 +442,84 @@ def evaluate(
     if screen:
         f = _screen_end_users(f)
     day = pl.lit(as_of or date.today()) if as_of else pl.coalesce(pl.col("date"), pl.lit(date.today()))
-    bounds = pl.Series(rs.boundaries, dtype=pl.Date)
-    f = f.with_columns(day=day)
-    for edit in rs.fact_edits:
-        f = edit(f)
-    f = f.with_columns(_epoch=pl.lit(bounds).search_sorted(pl.col("day"), side="right").cast(pl.UInt16))
-    epochs = f.get_column("_epoch").unique().sort().to_list()
+    bounds = pl.lit(pl.Series(rs.boundaries, dtype=pl.Date))
+    if rs.fact_edits:
+        f = f.with_columns(day=day)
+        for edit in rs.fact_edits:
+            f = edit(f)
+        day = pl.col("day")
+    # Derived numbers (TPP from MacTOPS, performance density) on every row: they are outputs, and the
+    # buckets of the derived values, not of their sources, are what the rules compare.
+    if as_of and not rs.fact_edits:  # one day for every row
+        epoch = pl.lit(rs.epoch(as_of), dtype=pl.UInt16)
+    else:
+        epoch = bounds.search_sorted(day, side="right").cast(pl.UInt16)
+    f = f.with_columns(day=day, _epoch=epoch, **fx.derived_numbers())
+    epochs = (
+        sorted(set(f.get_column("_epoch").to_list()))
+        if f.height <= SMALL
+        else (f.get_column("_epoch").unique().sort().to_list())
+    )
     plans = {e: _plan(rs, e) for e in epochs}
-    sig_cols: set[str] = set().union(*(plans[e][3] for e in epochs)) if epochs else set()
-    cols = sorted(sig_cols) + ["_epoch"]
-    # One 64-bit hash per row names its signature; rows are joined back on it. Two distinct signatures
-    # sharing a hash has probability about n^2 / 2^65 (n = distinct signatures, usually thousands).
-    f = f.with_columns(_sig=_signature_hash(cols))
-    # Derived facts (TPP from MacTOPS, performance density, normalised codes) are computed on the
-    # distinct signatures only, then travel back with the verdicts.
-    sigs = fx.derive(fx.conform(f.select([*cols, "_sig"]).unique(subset="_sig", keep="any")))
+    cols = sorted(set().union(*(plans[e][3] for e in epochs)))
+    table, row_key = _verdicts(rs, f, cols, epochs)
+    return pl.concat([f.drop("_epoch"), table[row_key]], how="horizontal")
+
+
+def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) -> tuple[pl.DataFrame, pl.Series]:
+    """One verdict row per distinct signature key and, per row of ``f``, the position of its key."""
+    small = f.height <= SMALL
+    if small:  # a check: rows are their own candidates, grouped in Python below
+        reps = f.select([*cols, "_epoch"])
+    else:
+        # Group rows by their exact facts (a hash over the columns that are not empty), then, when that
+        # leaves many groups, by their buckets too; keys are built on the representatives only.
+        exact = [pl.col(c) for c in cols if f.get_column(c).null_count() < f.height] + [pl.col("_epoch")]
+        f = f.select([*cols, "_epoch"]).with_columns(_sig=signature_hash(exact))
+        reps = f.unique(subset="_sig", keep="any")
+        to_rep = None
+        if BUCKET_AT is not None and reps.height > BUCKET_AT:
+            buckets = Buckets.merge(_buckets(rs, e) for e in epochs)  # finer than each epoch's: exact for all
+            coarse = [buckets.expr(c) if c in buckets.cuts else pl.col(c) for c in cols] + [pl.col("_epoch")]
+            reps = reps.with_columns(_bsig=signature_hash(coarse))
+            firsts = reps.unique(subset="_bsig", keep="any").with_row_index("_pos")
+            to_rep = reps.select("_sig", "_bsig").join(firsts.select("_bsig", "_pos"), on="_bsig", how="left")
+            reps = firsts
+    layout = {e: _layout(rs, e, cols) for e in epochs}
+    slot: dict[tuple, int] = {}
+    first: list[int] = []  # representative row of each distinct key
+    pos: list[int] = []  # distinct key of each representative
+    for i, r in enumerate(reps.select([*cols, "_epoch"]).rows()):
+        e = r[-1]
+        key = (e, *[code(r[j]) if code else r[j] for j, code in layout[e]])
+        k = slot.get(key)
+        if k is None:
+            k = slot[key] = len(first)
+            first.append(i)
+        pos.append(k)
+
+    def compute(todo: list[int]) -> pl.DataFrame:
+        return _run(rs, reps[pl.Series([first[k] for k in todo], dtype=pl.UInt32)], cols)
+
+    table = rs.verdicts.resolve(list(slot), compute)
+    key_of_rep = pl.Series(pos, dtype=pl.UInt32)
+    if small:
+        return table, key_of_rep
+    if to_rep is None:
+        sig, key = reps.get_column("_sig"), key_of_rep
+    else:
+        sig, key = to_rep.get_column("_sig"), key_of_rep.gather(to_rep.get_column("_pos"))
+    return table, f.get_column("_sig").replace_strict(sig, key, return_dtype=pl.UInt32)
+
+
+def _run(rs: RuleSet, reps: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """The rules on representative rows (one per signature not cached yet): verdict columns, same order."""
+    sigs = fx.derive(fx.conform(reps.select([*cols, "_epoch"]).with_row_index("_at")))
+    epochs = sigs.get_column("_epoch").unique().sort().to_list()
+    reason_enum = pl.Enum(rs.reason_ids())
 
     def run(e: int) -> pl.DataFrame:  # eager on the small signature frame: cheaper than the lazy optimiser
-        start, _, _, _, steps = plans[e]
+        start, _, _, _, steps = _plan(rs, e)
         part = steps.apply(sigs.filter(pl.col("_epoch") == e))
         return part.with_columns(rules_version=pl.lit(rs.version(e)), rules_date=pl.lit(start))
 
@@ -448,40 +529,60 @@ def evaluate(
             parts = list(pool.map(run, epochs))
     else:
         parts = [run(e) for e in epochs]
-    result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
-    reason_enum = pl.Enum(rs.reason_ids())
-    keep = ["_sig", "tpp", "performance_density", *[c for c in OUTPUT_COLUMNS if c != "rules_date"], "rules_date"]
-    result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(keep)
-    out = f.drop("tpp", "performance_density").join(result, on="_sig", how="left", maintain_order="left")
-    return out.drop("_epoch", "_sig").select(
-        [c for c in f.columns if c not in ("_epoch", "_sig")]
-        + [c for c in result.columns if c not in f.columns and c != "_sig"]
-    )
+    out = pl.concat(parts, how="vertical_relaxed").sort("_at")
+    return out.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(OUTPUT_COLUMNS)
 
 
-def _signature_hash(cols: list[str]) -> pl.Expr:
-    """Combine per-column hashes (differently seeded, odd weights, wrapping u64 arithmetic): about 3-4x
-    cheaper than hashing a struct of the same columns, with the same 64-bit collision odds."""
-    return pl.sum_horizontal([pl.col(c).hash(seed=i + 1) * (2 * i + 1) for i, c in enumerate(cols)])
+def _layout(rs: RuleSet, epoch: int, cols: list[str]) -> list[tuple[int, object]]:
+    """Which of ``cols`` make up a signature key in ``epoch`` (the facts its rules read), each with its
+    bucket function when it is a continuous fact the rules only compare with thresholds (else None)."""
+    got = rs.buckets.get((epoch, *cols))
+    if got is None:
+        mine, b = _plan(rs, epoch)[3], _buckets(rs, epoch)
+        got = [(i, partial(b.code, c) if c in b.cuts else None) for i, c in enumerate(cols) if c in mine]
+        rs.buckets[(epoch, *cols)] = got
+    return got
+
+
+def _buckets(rs: RuleSet, epoch: int) -> Buckets:
+    """The continuous facts of ``epoch``'s signature that every expression of its plan only compares with
+    literals (or tests for null), with their thresholds; cached on the rule set. Derivation (TPP, density)
+    happens on the rows before, so the buckets are of the derived values."""
+    got = rs.buckets.get(epoch)
+    if got is None:
+        _, _, _, cols, steps = _plan(rs, epoch)
+        floats = [c for c in cols if c in fx.SCHEMA and fx.SCHEMA[c][0] == pl.Float64]
+        got = rs.buckets[epoch] = analyse(steps.expressions(), floats)
+    return got
 
 
 def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[str], _Steps]:
-    """Rules, parameters and the facts they read for one epoch, cached on the rule set."""
+    """Rules, parameters and the facts they read for one epoch, compiled once and cached on the rule set."""
     cached = rs.plans.get(epoch)
     if cached is None:
-        start = rs.epoch_start(epoch) if epoch > 0 else date(2000, 1, 1)
-        active = [r for r in rs.rules if r.active(start)]
-        p = rs.params(start)
-        cols: set[str] = set()
-        for r in active:
-            cols |= _root_facts(r.body(F, p))
-        cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
-        if cols & {"tpp", "performance_density"}:  # derived on the signatures: keep their sources
-            cols |= {"tpp", "mac_tops", "bit_length", "die_area_mm2", "performance_density"}
-        cols.discard("row")
-        steps = _license(_classify(_Steps(), active, p, start), active, p, start)
-        cached = rs.plans[epoch] = (start, active, p, cols, steps)
+        with _PLAN_LOCK:
+            cached = rs.plans.get(epoch)
+            if cached is not None:
+                return cached
+            start = rs.epoch_start(epoch) if epoch > 0 else date(2000, 1, 1)
+            active = [r for r in rs.rules if r.active(start)]
+            p = rs.params(start)
+            cols: set[str] = set()
+            for r in active:
+                names = set(r.body(F, p).meta.root_names())
+                cols |= {c for c in names if c not in fx.COMPUTED}
+                if "day" in names:  # a rule reading the date within an epoch: the day is part of the signature
+                    cols.add("day")
+            cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
+            if cols & {"tpp", "performance_density"}:  # their missing-fact names read the sources
+                cols |= {"tpp", "mac_tops", "bit_length", "die_area_mm2", "performance_density"}
+            cols.discard("row")
+            steps = _license(_classify(_Steps(), active, p, start), active, p, start)
+            cached = rs.plans[epoch] = (start, active, p, cols, steps)
     return cached
+
+
+_PLAN_LOCK = threading.Lock()
 
 
 def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
