@@ -57,6 +57,10 @@ class RuleSet:
         days.update(d for d, _ in self.overrides)
         return sorted(days)
 
+    @cached_property
+    def bounds(self) -> pl.Expr:
+        return pl.lit(pl.Series(self.boundaries, dtype=pl.Date))
+
     def epoch(self, day: date) -> int:
         return bisect.bisect_right(self.boundaries, day)
 
@@ -420,6 +424,9 @@ SMALL = 32
 # Above this many distinct exact signatures, rows are also grouped by bucket in Polars before the keys are
 # built in Python (the worst case: every row its own signature). None: never (tests compare both ways).
 BUCKET_AT: int | None = 2048
+_DERIVED = fx.derived_numbers()
+# Continuous facts key on their bucket (False: on their value; the tests' unbucketed reference).
+BUCKETED = True
 
 
 def evaluate(
@@ -442,7 +449,6 @@ def evaluate(
     if screen:
         f = _screen_end_users(f)
     day = pl.lit(as_of or date.today()) if as_of else pl.coalesce(pl.col("date"), pl.lit(date.today()))
-    bounds = pl.lit(pl.Series(rs.boundaries, dtype=pl.Date))
     if rs.fact_edits:
         f = f.with_columns(day=day)
         for edit in rs.fact_edits:
@@ -453,8 +459,8 @@ def evaluate(
     if as_of and not rs.fact_edits:  # one day for every row
         epoch = pl.lit(rs.epoch(as_of), dtype=pl.UInt16)
     else:
-        epoch = bounds.search_sorted(day, side="right").cast(pl.UInt16)
-    f = f.with_columns(day=day, _epoch=epoch, **fx.derived_numbers())
+        epoch = rs.bounds.search_sorted(day, side="right").cast(pl.UInt16)
+    f = f.with_columns(day=day, _epoch=epoch, **_DERIVED)
     epochs = (
         sorted(set(f.get_column("_epoch").to_list()))
         if f.height <= SMALL
@@ -463,14 +469,16 @@ def evaluate(
     plans = {e: _plan(rs, e) for e in epochs}
     cols = sorted(set().union(*(plans[e][3] for e in epochs)))
     table, row_key = _verdicts(rs, f, cols, epochs)
-    return pl.concat([f.drop("_epoch"), table[row_key]], how="horizontal")
+    if f.height > SMALL or table.height != f.height or row_key.to_list() != list(range(f.height)):
+        table = table[row_key]
+    return pl.concat([f.drop("_epoch"), table], how="horizontal")
 
 
 def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) -> tuple[pl.DataFrame, pl.Series]:
     """One verdict row per distinct signature key and, per row of ``f``, the position of its key."""
     small = f.height <= SMALL
     if small:  # a check: rows are their own candidates, grouped in Python below
-        reps = f.select([*cols, "_epoch"])
+        reps = f
     else:
         # Group rows by their exact facts (a hash over the columns that are not empty), then, when that
         # leaves many groups, by their buckets too; keys are built on the representatives only.
@@ -489,9 +497,12 @@ def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) 
     slot: dict[tuple, int] = {}
     first: list[int] = []  # representative row of each distinct key
     pos: list[int] = []  # distinct key of each representative
-    for i, r in enumerate(reps.select([*cols, "_epoch"]).rows()):
-        e = r[-1]
-        key = (e, *[code(r[j]) if code else r[j] for j, code in layout[e]])
+    names = reps.columns
+    at = [names.index(c) for c in cols]
+    ep = names.index("_epoch")
+    for i, r in enumerate(reps.rows()):
+        e = r[ep]
+        key = (e, *[code(r[at[j]]) if code else r[at[j]] for j, code in layout[e]])
         k = slot.get(key)
         if k is None:
             k = slot[key] = len(first)
@@ -552,7 +563,7 @@ def _buckets(rs: RuleSet, epoch: int) -> Buckets:
     if got is None:
         _, _, _, cols, steps = _plan(rs, epoch)
         floats = [c for c in cols if c in fx.SCHEMA and fx.SCHEMA[c][0] == pl.Float64]
-        got = rs.buckets[epoch] = analyse(steps.expressions(), floats)
+        got = rs.buckets[epoch] = analyse(steps.expressions(), floats) if BUCKETED else Buckets({})
     return got
 
 
@@ -576,8 +587,12 @@ def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[st
             cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
             if cols & {"tpp", "performance_density"}:  # their missing-fact names read the sources
                 cols |= {"tpp", "mac_tops", "bit_length", "die_area_mm2", "performance_density"}
-            cols.discard("row")
             steps = _license(_classify(_Steps(), active, p, start), active, p, start)
+            # Whatever else the engine's own expressions read is part of the signature too: a verdict
+            # cached under a key must not depend on anything outside it.
+            for e in steps.expressions():
+                cols |= {c for c in e.meta.root_names() if c in fx.SCHEMA or c == "day"}
+            cols.discard("row")
             cached = rs.plans[epoch] = (start, active, p, cols, steps)
     return cached
 
@@ -593,6 +608,8 @@ def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
     result sets listed False. The match itself travels in ``screen_*`` columns for the reasons.
     """
     todo = pl.col("end_user_listed").is_null() & pl.col("end_user_name").is_not_null()
+    if f.get_column("end_user_listed").null_count() == 0 or f.get_column("end_user_name").null_count() == f.height:
+        return f  # every listed status stated, or no name to screen (cheap: counts are metadata)
     if f.height == 0 or not f.select(todo.any()).item():
         return f
     try:

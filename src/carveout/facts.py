@@ -120,7 +120,9 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
     A plain ``eccn`` column in the input is the exporter's declared ECCN (as in ledger files)."""
     if "eccn" in frame.columns and "eccn_declared" not in frame.columns:
         frame = frame.rename({"eccn": "eccn_declared"})
-    frame = frame.drop([c for c in OUTPUTS if c in frame.columns])
+    earlier = [c for c in OUTPUTS if c in frame.columns]
+    if earlier:
+        frame = frame.drop(earlier)
     exprs = []
     schema = frame.schema
     for name, (dtype, _) in SCHEMA.items():
