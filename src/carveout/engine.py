@@ -421,9 +421,9 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
 OUTPUT_COLUMNS = tuple(c for c in fx.OUTPUTS if c not in ("ccl_eccn", "day"))
 # Frames up to this height find their signatures in Python (no hashing pass): one-row checks.
 SMALL = 32
-# Above this many distinct exact signatures, rows are also grouped by bucket in Polars before the keys are
-# built in Python (the worst case: every row its own signature). None: never (tests compare both ways).
-BUCKET_AT: int | None = 2048
+# A continuous fact with more distinct values than this in a sample of a large frame is hashed by bucket
+# rather than by value (the worst case: every row its own numbers). Tests set 0 (always) and a huge value.
+BUCKET_AT = 64
 _DERIVED = fx.derived_numbers()
 # Continuous facts key on their bucket (False: on their value; the tests' unbucketed reference).
 BUCKETED = True
@@ -480,19 +480,19 @@ def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) 
     if small:  # a check: rows are their own candidates, grouped in Python below
         reps = f
     else:
-        # Group rows by their exact facts (a hash over the columns that are not empty), then, when that
-        # leaves many groups, by their buckets too; keys are built on the representatives only.
-        exact = [pl.col(c) for c in cols if f.get_column(c).null_count() < f.height] + [pl.col("_epoch")]
-        f = f.select([*cols, "_epoch"]).with_columns(_sig=signature_hash(exact))
+        # Group rows by a hash of their facts (columns that are not empty). Continuous facts with many
+        # distinct values in a sample are hashed by bucket instead (exact either way: buckets only merge
+        # rows the rules cannot tell apart), so distinct groups stay bounded by the rules.
+        sample = f.gather_every(max(1, f.height // 4096))
+        wide = Buckets.merge(_buckets(rs, e) for e in epochs)  # finer than each epoch's: exact for all
+        by_value = [c for c in cols if c in wide.cuts and sample.get_column(c).n_unique() <= BUCKET_AT]
+        parts = [
+            wide.expr(c) if c in wide.cuts and c not in by_value else pl.col(c)
+            for c in cols
+            if f.get_column(c).null_count() < f.height
+        ]
+        f = f.select([*cols, "_epoch"]).with_columns(_sig=signature_hash([*parts, pl.col("_epoch")]))
         reps = f.unique(subset="_sig", keep="any")
-        to_rep = None
-        if BUCKET_AT is not None and reps.height > BUCKET_AT:
-            buckets = Buckets.merge(_buckets(rs, e) for e in epochs)  # finer than each epoch's: exact for all
-            coarse = [buckets.expr(c) if c in buckets.cuts else pl.col(c) for c in cols] + [pl.col("_epoch")]
-            reps = reps.with_columns(_bsig=signature_hash(coarse))
-            firsts = reps.unique(subset="_bsig", keep="any").with_row_index("_pos")
-            to_rep = reps.select("_sig", "_bsig").join(firsts.select("_bsig", "_pos"), on="_bsig", how="left")
-            reps = firsts
     layout = {e: _layout(rs, e, cols) for e in epochs}
     slot: dict[tuple, int] = {}
     first: list[int] = []  # representative row of each distinct key
@@ -516,11 +516,7 @@ def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) 
     key_of_rep = pl.Series(pos, dtype=pl.UInt32)
     if small:
         return table, key_of_rep
-    if to_rep is None:
-        sig, key = reps.get_column("_sig"), key_of_rep
-    else:
-        sig, key = to_rep.get_column("_sig"), key_of_rep.gather(to_rep.get_column("_pos"))
-    return table, f.get_column("_sig").replace_strict(sig, key, return_dtype=pl.UInt32)
+    return table, f.get_column("_sig").replace_strict(reps.get_column("_sig"), key_of_rep, return_dtype=pl.UInt32)
 
 
 def _run(rs: RuleSet, reps: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
