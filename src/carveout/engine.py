@@ -42,7 +42,7 @@ class RuleSet:
     published_by: date | None = None
     label: str = "baseline"
     plans: dict = field(default_factory=dict, repr=False, compare=False)  # epoch -> cached plan
-    buckets: dict = field(default_factory=dict, repr=False, compare=False)  # epoch -> signature buckets
+    buckets: dict = field(default_factory=dict, repr=False, compare=False)  # (epoch, columns) -> key layout
     # Verdicts by signature key; one cache per rule set, so everything the rule set holds is in the key.
     verdicts: VerdictCache = field(default_factory=VerdictCache, repr=False, compare=False)
     # Frame -> frame edits applied to the facts after screening and before the rules (e.g. a scenario's
@@ -543,11 +543,11 @@ def _run(rs: RuleSet, reps: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
 def _layout(rs: RuleSet, epoch: int, cols: list[str]) -> list[tuple[int, object]]:
     """Which of ``cols`` make up a signature key in ``epoch`` (the facts its rules read), each with its
     bucket function when it is a continuous fact the rules only compare with thresholds (else None)."""
-    got = rs.buckets.get((epoch, *cols))
+    got = rs.buckets.get((epoch, BUCKETED, *cols))
     if got is None:
         mine, b = _plan(rs, epoch)[3], _buckets(rs, epoch)
         got = [(i, partial(b.code, c) if c in b.cuts else None) for i, c in enumerate(cols) if c in mine]
-        rs.buckets[(epoch, *cols)] = got
+        rs.buckets[(epoch, BUCKETED, *cols)] = got
     return got
 
 
@@ -555,11 +555,12 @@ def _buckets(rs: RuleSet, epoch: int) -> Buckets:
     """The continuous facts of ``epoch``'s signature that every expression of its plan only compares with
     literals (or tests for null), with their thresholds; cached on the rule set. Derivation (TPP, density)
     happens on the rows before, so the buckets are of the derived values."""
-    got = rs.buckets.get(epoch)
+    key = ("buckets", epoch, BUCKETED)  # kept with the compiled plans: rule sets that share plans share it
+    got = rs.plans.get(key)
     if got is None:
         _, _, _, cols, steps = _plan(rs, epoch)
         floats = [c for c in cols if c in fx.SCHEMA and fx.SCHEMA[c][0] == pl.Float64]
-        got = rs.buckets[epoch] = analyse(steps.expressions(), floats) if BUCKETED else Buckets({})
+        got = rs.plans[key] = analyse(steps.expressions(), floats) if BUCKETED else Buckets({})
     return got
 
 
