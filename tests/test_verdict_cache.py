@@ -85,12 +85,13 @@ def bucket_everything(monkeypatch):
     """Take every path: Python keys for small frames, hashing plus bucket grouping for the rest."""
     monkeypatch.setattr(engine, "SMALL", 3)
     monkeypatch.setattr(engine, "BUCKET_AT", 0)
+    monkeypatch.setattr(engine, "REUSED", 0)
 
 
 def reference(rows: list[dict], monkeypatch) -> pl.DataFrame:
     with monkeypatch.context() as m:
         m.setattr(engine, "BUCKETED", False)
-        m.setattr(engine, "BUCKET_AT", None)
+        m.setattr(engine, "BUCKET_AT", 10**9)
         return evaluate(frame(rows), ruleset=exact(), screen=False)
 
 
@@ -116,11 +117,12 @@ def monkeypatch_session():
     mp = pytest.MonkeyPatch()
     mp.setattr(engine, "SMALL", 3)
     mp.setattr(engine, "BUCKET_AT", 0)
+    mp.setattr(engine, "REUSED", 0)
     yield mp
     mp.undo()
 
 
-def test_bucket_neighbours_share_a_verdict_and_a_cache_entry():
+def test_bucket_neighbours_share_a_verdict_and_a_cache_entry(bucket_everything):
     """On a 2,000 mm2 die, 4000 and 4799.999 TPP are the same signature under the 2025 rules (3A090.b,
     density between 1.6 and 3.2); 4800 is not, and neither is the next float above it."""
     base = dict(
@@ -166,7 +168,7 @@ def test_distinct_signatures_are_bounded_by_the_rules(monkeypatch):
     assert len(rs.verdicts.slots) < 60, len(rs.verdicts.slots)
     with monkeypatch.context() as m:
         m.setattr(engine, "BUCKETED", False)
-        m.setattr(engine, "BUCKET_AT", None)
+        m.setattr(engine, "BUCKET_AT", 10**9)
         want = evaluate(frame(rows), ruleset=exact(), screen=False)
     assert got.select(OUTPUT_COLUMNS).equals(want.select(OUTPUT_COLUMNS))
 

@@ -36,13 +36,14 @@ class Buckets:
 
     def code(self, fact: str, x: float | None) -> Hashable:
         """``#{t <= x} + #{t < x}``: even between thresholds, odd on one, so equal codes mean equal
-        answers to every ``<, <=, ==, !=, >=, >`` against every threshold."""
+        answers to every ``<, <=, ==, !=, >=, >`` against every threshold. A 1-tuple, so a key holding a
+        bucket never equals one holding the value itself."""
         if x is None:
             return None
         if math.isnan(x):
-            return NAN
+            return (NAN,)
         ts = self.cuts[fact]
-        return bisect.bisect_right(ts, x) + bisect.bisect_left(ts, x)
+        return (bisect.bisect_right(ts, x) + bisect.bisect_left(ts, x),)
 
     def expr(self, fact: str) -> pl.Expr:
         """``code`` as a Polars expression (UInt16; NaN is 65535, null stays null), for grouping rows."""
@@ -145,6 +146,12 @@ class VerdictCache:
     """Bounded LRU: signature key -> one row of verdict columns, held in one Polars frame (appended to,
     compacted when half of it is evicted). One per rule set, so its rules, parameters, publication date
     and fact edits are part of every key by construction; the key itself holds the epoch and the facts."""
+
+    def __getstate__(self) -> dict:  # a rule set travels to worker processes without its cache
+        return {"capacity": self.capacity}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["capacity"])
 
     def __init__(self, capacity: int = 200_000) -> None:
         self.capacity = capacity
