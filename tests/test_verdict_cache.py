@@ -85,7 +85,6 @@ def bucket_everything(monkeypatch):
     """Take every path: Python keys for small frames, hashing plus bucket grouping for the rest."""
     monkeypatch.setattr(engine, "SMALL", 3)
     monkeypatch.setattr(engine, "BUCKET_AT", 0)
-    monkeypatch.setattr(engine, "REUSED", 0)
 
 
 def reference(rows: list[dict], monkeypatch) -> pl.DataFrame:
@@ -117,7 +116,6 @@ def monkeypatch_session():
     mp = pytest.MonkeyPatch()
     mp.setattr(engine, "SMALL", 3)
     mp.setattr(engine, "BUCKET_AT", 0)
-    mp.setattr(engine, "REUSED", 0)
     yield mp
     mp.undo()
 

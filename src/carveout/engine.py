@@ -428,8 +428,6 @@ BUCKET_AT = 64
 _DERIVED = fx.derived_numbers()
 # Continuous facts key on their bucket (False: on their value; the tests' unbucketed reference).
 BUCKETED = True
-# One-row checks key on buckets once a rule set has computed this many verdicts (it is in steady use).
-REUSED = 64
 
 
 def evaluate(
@@ -482,9 +480,6 @@ def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) 
     small = f.height <= SMALL
     if small:  # a check: rows are their own candidates, grouped in Python below
         reps = f
-        # Reading the thresholds costs a few ms per epoch: worth it for a rule set in steady use (the
-        # baseline in a service), not for a scenario's one-off rule set. Keys say which they are.
-        bucketed = BUCKETED and rs.verdicts.misses >= REUSED
     else:
         # Group rows by a hash of their facts (columns that are not empty). Continuous facts with many
         # distinct values in a sample are hashed by bucket instead (exact either way: buckets only merge
@@ -496,12 +491,11 @@ def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) 
             for c in present
             if fx.SCHEMA.get(c, (None,))[0] == pl.Float64 and sample.get_column(c).n_unique() > BUCKET_AT
         ]
-        bucketed = BUCKETED and bool(wide)
-        merged = Buckets.merge(_buckets(rs, e) for e in epochs) if bucketed else Buckets({})  # exact for all
+        merged = Buckets.merge(_buckets(rs, e) for e in epochs) if wide else Buckets({})  # exact for all
         parts = [merged.expr(c) if c in wide and c in merged.cuts else pl.col(c) for c in present]
         f = f.select([*cols, "_epoch"]).with_columns(_sig=signature_hash([*parts, pl.col("_epoch")]))
         reps = f.unique(subset="_sig", keep="any")
-    layout = {e: _layout(rs, e, cols, bucketed) for e in epochs}
+    layout = {e: _layout(rs, e, cols) for e in epochs}
     slot: dict[tuple, int] = {}
     first: list[int] = []  # representative row of each distinct key
     pos: list[int] = []  # distinct key of each representative
@@ -548,15 +542,15 @@ def _run(rs: RuleSet, reps: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     return out.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(OUTPUT_COLUMNS)
 
 
-def _layout(rs: RuleSet, epoch: int, cols: list[str], bucketed: bool) -> list[tuple[int, object]]:
+def _layout(rs: RuleSet, epoch: int, cols: list[str]) -> list[tuple[int, object]]:
     """Which of ``cols`` make up a signature key in ``epoch`` (the facts its rules read), each with its
-    bucket function when ``bucketed`` and it is a continuous fact the rules only compare with thresholds
-    (else None: the value itself; a bucket is a 1-tuple, so it never equals a value)."""
-    got = rs.buckets.get((epoch, bucketed, *cols))
+    bucket function when it is a continuous fact the rules only compare with thresholds (else None: the
+    value itself; a bucket is a 1-tuple, so it never equals a value)."""
+    got = rs.buckets.get((epoch, BUCKETED, *cols))
     if got is None:
-        mine, b = _plan(rs, epoch)[3], _buckets(rs, epoch) if bucketed else Buckets({})
+        mine, b = _plan(rs, epoch)[3], _buckets(rs, epoch)
         got = [(i, partial(b.code, c) if c in b.cuts else None) for i, c in enumerate(cols) if c in mine]
-        rs.buckets[(epoch, bucketed, *cols)] = got
+        rs.buckets[(epoch, BUCKETED, *cols)] = got
     return got
 
 
