@@ -252,3 +252,56 @@ def test_cache_is_bounded_and_stays_right():
             )
     assert len(rs.verdicts.slots) <= 5
     assert rs.verdicts.frame.height <= 2 * 1024
+
+
+def test_only_literal_comparisons_are_bucketed():
+    """A fact compared with literals (also through when/then over literals) or tested for null is bucketed
+    at those values; arithmetic, a cast, or a comparison with another column keeps it exact."""
+    from carveout.signatures import analyse
+
+    e = (
+        (pl.col("a") >= 4800)
+        & (pl.col("a") < pl.lit(2.5))
+        & (pl.col("b") > pl.when(pl.col("d") == "x").then(pl.lit(10)).otherwise(pl.lit(25.0)))
+        & (pl.col("c") * 2 > 3)
+        & pl.col("e").is_null()
+        & (pl.col("f") > pl.col("h"))
+        & (pl.col("g") <= pl.lit(3) * 2)
+        & (pl.col("i").cast(pl.Int32) > 3)
+    )
+    got = analyse([e], ["a", "b", "c", "e", "f", "g", "h", "i", "unused"])
+    assert got.cuts == {"a": (2.5, 4800.0), "b": (10.0, 25.0), "e": (), "unused": ()}
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(
+    xs=st.lists(
+        st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(EDGES)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_bucket_code_and_expression_agree_with_comparisons(xs):
+    """Same bucket (in Python, for keys) <=> same Polars bucket (for grouping) <=> same answer to every
+    comparison with every threshold."""
+    from carveout.signatures import Buckets
+
+    ts = tuple(sorted({1600.0, 4800.0, 0.0, 5.92}))
+    b = Buckets({"x": ts})
+    frame = pl.DataFrame({"x": xs}, schema={"x": pl.Float64})
+    polars_codes = frame.select(b.expr("x")).to_series().to_list()
+    answers = frame.select(
+        [
+            op(pl.col("x"), t).alias(f"{i}{t}")
+            for t in ts
+            for i, op in enumerate([pl.Expr.ge, pl.Expr.gt, pl.Expr.le, pl.Expr.lt, pl.Expr.eq])
+        ]
+    ).rows()
+    keys = [b.code("x", x) for x in xs]
+    for i in range(len(xs)):
+        for j in range(len(xs)):
+            if keys[i] == keys[j]:
+                assert answers[i] == answers[j], (xs[i], xs[j])
+                assert polars_codes[i] == polars_codes[j], (xs[i], xs[j])
+            if polars_codes[i] == polars_codes[j]:
+                assert answers[i] == answers[j], (xs[i], xs[j])

@@ -9,6 +9,7 @@ key, so cost grows with distinct signatures not yet seen, not with rows.
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -549,9 +550,20 @@ def _layout(rs: RuleSet, epoch: int, cols: list[str]) -> list[tuple[int, object]
     got = rs.buckets.get((epoch, BUCKETED, *cols))
     if got is None:
         mine, b = _plan(rs, epoch)[3], _buckets(rs, epoch)
-        got = [(i, partial(b.code, c) if c in b.cuts else None) for i, c in enumerate(cols) if c in mine]
+        floats = {c for c in cols if fx.SCHEMA.get(c, (None,))[0] == pl.Float64}
+        got = [
+            (i, partial(b.code, c) if c in b.cuts else _signed if c in floats else None)
+            for i, c in enumerate(cols)
+            if c in mine
+        ]
         rs.buckets[(epoch, BUCKETED, *cols)] = got
     return got
+
+
+def _signed(x: float | None) -> object:
+    """An exact float in a key: 0.0 and -0.0 are equal in Python but not in every arithmetic a rule might
+    do with them (1/x), so a zero keeps its sign."""
+    return ("zero", math.copysign(1.0, x)) if x == 0 else x
 
 
 def _buckets(rs: RuleSet, epoch: int) -> Buckets:
