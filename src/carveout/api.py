@@ -35,7 +35,11 @@ def explain_reasons(ids: list[str], row: dict[str, Any], day: date) -> list[Reas
             continue
         used: dict[str, object] = {}
         if isinstance(entry, Rule):
-            for n in _facts_read(entry, day):
+            try:
+                names = _facts_read(entry, day)
+            except TypeError:  # a rule (e.g. a scenario's) whose fields cannot be hashed: not cached
+                names = _facts_read.__wrapped__(entry, day)
+            for n in names:
                 if n in row:
                     used[n] = row[n]
         out.append(Reason(rule=rid, citation=entry.cite, summary=entry.summary,
