@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carveout import api
-from carveout.engine import NOT_CAPTURED, OUTPUT_COLUMNS, evaluate
+from carveout.engine import BASELINE, NOT_CAPTURED, OUTPUT_COLUMNS, RuleSet, evaluate
 from carveout.facts import END_USES, SCHEMA
 from carveout.model import Transaction
 
@@ -280,19 +280,24 @@ def test_verdict_does_not_depend_on_other_rows(rows):
 def transaction(draw) -> dict:
     """A Transaction as the API takes it (end user's listed status always stated: no screening)."""
     s = draw(shipment())
+    item = dict(
+        kind=s["item_kind"],
+        eccn=s["eccn_declared"],
+        base_eccn=s["base_eccn"],
+        tpp=s["tpp"],
+        die_area_mm2=s["die_area_mm2"],
+        marketed_for_datacenter=s["marketed_for_datacenter"],
+        interconnect_gb_s=s["interconnect_gb_s"],
+        memory_bandwidth_density_gb_s_mm2=s["memory_bandwidth_density_gb_s_mm2"],
+        memory_bandwidth_gb_s=s["memory_bandwidth_gb_s"],
+    )
+    if draw(st.booleans()):  # TPP derived from MacTOPS x bit length instead
+        item.update(
+            tpp=None, mac_tops=draw(maybe(st.floats(0, 3000))), bit_length=draw(maybe(st.sampled_from([4, 8, 16])))
+        )
     return dict(
-        date=draw(DATED),
-        item=dict(
-            kind=s["item_kind"],
-            eccn=s["eccn_declared"],
-            base_eccn=s["base_eccn"],
-            tpp=s["tpp"],
-            die_area_mm2=s["die_area_mm2"],
-            marketed_for_datacenter=s["marketed_for_datacenter"],
-            interconnect_gb_s=s["interconnect_gb_s"],
-            memory_bandwidth_density_gb_s_mm2=s["memory_bandwidth_density_gb_s_mm2"],
-            memory_bandwidth_gb_s=s["memory_bandwidth_gb_s"],
-        ),
+        date=draw(st.one_of(st.none(), st.sampled_from(LICENCE_DAYS))),
+        item=item,
         exporter_hq_country=s["exporter_hq_country"],
         ship_from=s["ship_from"],
         transaction_type=s["transaction_type"],
@@ -320,22 +325,35 @@ def transaction(draw) -> dict:
     )
 
 
-@settings(max_examples=20, **SETTINGS)
+def cold() -> RuleSet:
+    """The baseline rules with an empty verdict cache (the compiled plans are shared: same rules)."""
+    return RuleSet(plans=BASELINE.plans)
+
+
+def _same(d, row: dict) -> None:
+    assert d.license_required == row["license_required"]
+    assert d.eccn == row["eccn"]
+    assert d.classification == row["classification"]
+    assert [r.rule for r in d.reasons] == list(row["reasons"])
+    assert d.missing == list(row["missing"])
+    assert d.license_exceptions == list(row["license_exceptions"])
+    assert d.authorization == row["authorization"]
+    assert d.review_policy == row["review_policy"]
+    assert d.rules_version == row["rules_version"]
+    assert d.as_of == row["day"]
+
+
+@settings(max_examples=40, **SETTINGS)
 @given(txns=st.lists(transaction(), min_size=1, max_size=8))
 def test_evaluate_equals_check(txns):
+    """A single check is a one-row evaluate: same answer whether its verdict is computed (cold cache),
+    found in the cache (second call), or computed among other rows in a ledger."""
     facts = [Transaction.model_validate(t).facts() for t in txns]
-    ledger = evaluate(api.frame_of(facts)).to_dicts()  # screening on: listed is always stated
+    ledger = evaluate(api.frame_of(facts), ruleset=cold()).to_dicts()  # screening on: listed is always stated
     for t, row in zip(txns, ledger, strict=True):
-        d = api.check(t)
-        assert d.license_required == row["license_required"], t
-        assert d.eccn == row["eccn"]
-        assert d.classification == row["classification"]
-        assert [r.rule for r in d.reasons] == list(row["reasons"])
-        assert d.missing == list(row["missing"])
-        assert d.license_exceptions == list(row["license_exceptions"])
-        assert d.authorization == row["authorization"]
-        assert d.review_policy == row["review_policy"]
-        assert d.rules_version == row["rules_version"]
+        _same(api.check(t, ruleset=cold()), row)  # computed alone
+        _same(api.check(t), row)  # the baseline: computed or cached by an earlier example
+        _same(api.check(t), row)  # cached now
 
 
 # --- 5. classify: "classified" always names an ECCN -----------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -37,15 +38,24 @@ def explain_reasons(ids: list[str], row: dict[str, Any], day: date) -> list[Reas
         used: dict[str, object] = {}
         if isinstance(entry, Rule):
             try:
-                names = entry.body(F, prm.params_at(day)).meta.root_names()
-            except Exception:  # a body that cannot be built for this day reads no facts
-                names = []
-            for n in sorted(set(names)):
+                names = _facts_read(entry, day)
+            except TypeError:  # a rule (e.g. a scenario's) whose fields cannot be hashed: not cached
+                names = _facts_read.__wrapped__(entry, day)
+            for n in names:
                 if n in row:
                     used[n] = row[n]
         out.append(Reason(rule=rid, citation=entry.cite, summary=entry.summary,
                           source=getattr(entry, "source", None) or None, facts=used))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _facts_read(entry: Rule, day: date) -> tuple[str, ...]:
+    """The facts a rule's body reads on ``day`` (building the body costs more than the rest of a check)."""
+    try:
+        return tuple(sorted(set(entry.body(F, prm.params_at(day)).meta.root_names())))
+    except Exception:  # a body that cannot be built for this day reads no facts
+        return ()
 
 
 def _spec(spec: ItemSpec | dict) -> ItemSpec:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import click
 import polars as pl
 import typer
+import typer.main
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from carveout import api, catalogue_data
 from carveout.batch import evaluate_ledger, summary
@@ -383,33 +387,67 @@ def facilities() -> None:
     console.print(t)
 
 
-def _mount() -> None:
-    """Sub-commands that live beside the parts they drive."""
-    try:
-        from carveout.screening import cli as screening_cli
-        app.command("screen")(screening_cli.screen_command)
-        app.add_typer(screening_cli.lists_app, name="lists", help="Restricted-party lists.")
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from carveout.scenarios import cli as scenario_cli
-        app.add_typer(scenario_cli.app, name="scenario", help="Policy scenarios, diff and frontier.")
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from carveout.service import cli as service_cli
-        for cmd in service_cli.app.registered_commands:
-            app.registered_commands.append(cmd)
-        for grp in service_cli.app.registered_groups:
-            app.registered_groups.append(grp)
-    except (ImportError, AttributeError):
-        pass
-    app.command("shock")(__import__("carveout.shock.cli", fromlist=["x"]).shock_command)
-    from carveout import whatif_cli  # light: typer and rich only; the work is imported per command
+class _LazyGroup(TyperGroup):
+    """The top-level command group; sub-commands that pull in heavy libraries (screening: pypinyin and the
+    list index; service: DuckDB, FastAPI on ``serve``; report and scenarios: Altair) are imported only
+    when invoked or listed in the help, so ``carveout check`` and ``classify`` start without them."""
 
-    app.command("changes")(whatif_cli.changes_command)
-    app.command("counterfactual")(whatif_cli.counterfactual_command)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in _LAZY:
+            self._load(name)
+        self._load_service()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in _LAZY:
+            found = self._load(cmd_name)
+        if found is None:  # the service's commands (serve, keys, audit, ...) are not named here
+            self._load_service()
+            found = super().get_command(ctx, cmd_name)
+        return found
+
+    def _load(self, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        module, attr, help_text = _LAZY[name]
+        try:
+            target = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            return None
+        holder = typer.Typer()
+        if isinstance(target, typer.Typer):
+            holder.add_typer(target, name=name, help=help_text)
+        else:
+            holder.command(name)(target)
+            holder.callback()(lambda: None)  # keep the holder a group so the command keeps its name
+        cmd = typer.main.get_group(holder).commands[name]
+        self.add_command(cmd, name)
+        return cmd
+
+    def _load_service(self) -> None:
+        if getattr(self, "_service_loaded", False):
+            return
+        self._service_loaded = True
+        try:
+            from carveout.service import cli as service_cli
+        except ImportError:
+            return
+        for name, cmd in typer.main.get_group(service_cli.app).commands.items():
+            self.commands.setdefault(name, cmd)
 
 
-_mount()
+# command -> (module, attribute, help); a missing module or attribute leaves the command out.
+_LAZY = {
+    "screen": ("carveout.screening.cli", "screen_command", None),
+    "lists": ("carveout.screening.cli", "lists_app", "Restricted-party lists."),
+    "scenario": ("carveout.scenarios.cli", "app", "Policy scenarios, diff and frontier."),
+    "shock": ("carveout.shock.cli", "shock_command", None),
+    "changes": ("carveout.whatif_cli", "changes_command", None),
+    "counterfactual": ("carveout.whatif_cli", "counterfactual_command", None),
+}
+app.info.cls = _LazyGroup
 _ = json
+
+if __name__ == "__main__":
+    app()

@@ -1,19 +1,22 @@
 """One evaluation path: a facts frame goes through the dated rules and comes out with verdicts.
 
 A single check is a one-row frame, a ledger a million-row frame, a scenario the same frame under other
-parameters. Rules are evaluated once per distinct *signature* (the rule-relevant columns plus the rule
-epoch) and joined back, so cost grows with distinct signatures, not rows.
+parameters. Rules are evaluated once per distinct *signature* (the rule epoch and the facts its rules
+read, continuous facts by bucket: see ``carveout.signatures``); verdicts are kept per rule set under that
+key, so cost grows with distinct signatures not yet seen, not with rows.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 
 import polars as pl
 
@@ -22,6 +25,7 @@ from carveout.asof import as_date
 from carveout.rules import params as prm
 from carveout.rules.asks import ask
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
+from carveout.signatures import Buckets, VerdictCache, analyse, signature_hash
 
 NOT_CAPTURED = "not 3A090/4A090"
 AC_FAMILY = r"^[34]A090|\.z"  # declared ECCNs that parameters can contradict
@@ -43,6 +47,9 @@ class RuleSet:
     published_by: date | None = None
     label: str = "baseline"
     plans: dict = field(default_factory=dict, repr=False, compare=False)  # epoch -> cached plan
+    buckets: dict = field(default_factory=dict, repr=False, compare=False)  # (epoch, columns) -> key layout
+    # Verdicts by signature key; one cache per rule set, so everything the rule set holds is in the key.
+    verdicts: VerdictCache = field(default_factory=VerdictCache, repr=False, compare=False)
     # Frame -> frame edits applied to the facts after screening and before the rules (e.g. a scenario's
     # Entity List additions/removals); each may read the ``day`` column. Picklable callables.
     fact_edits: tuple = ()
@@ -56,6 +63,10 @@ class RuleSet:
                 days.update(r.boundaries())
         days.update(d for d, _ in self.overrides)
         return sorted(days)
+
+    @cached_property
+    def bounds(self) -> pl.Expr:
+        return pl.lit(pl.Series(self.boundaries, dtype=pl.Date))
 
     def epoch(self, day: date) -> int:
         return bisect.bisect_right(self.boundaries, day)
@@ -155,6 +166,16 @@ class _Steps:
         them runs on those signatures alone."""
         self.ops.append(("missing", review, named))
         return self
+
+    def expressions(self) -> list[pl.Expr]:
+        """Every expression the steps run (what the signature buckets must keep exact)."""
+        out: list[pl.Expr] = []
+        for op in self.ops:
+            if op[0] == "with":
+                out += [*op[1], *op[2].values()]
+            elif op[0] == "missing":
+                out += [op[1], op[2]]
+        return out
 
     def apply(self, df: pl.DataFrame) -> pl.DataFrame:
         for op in self.ops:
@@ -422,6 +443,14 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
 
 # The verdict columns evaluate() appends (facts.OUTPUTS also names the helper columns it replaces).
 OUTPUT_COLUMNS = tuple(c for c in fx.OUTPUTS if c not in ("ccl_eccn", "day"))
+# Frames up to this height find their signatures in Python (no hashing pass): one-row checks.
+SMALL = 32
+# A continuous fact with more distinct values than this in a sample of a large frame is hashed by bucket
+# rather than by value (the worst case: every row its own numbers). Tests set 0 (always) and a huge value.
+BUCKET_AT = 64
+_DERIVED = fx.derived_numbers()
+# Continuous facts key on their bucket (False: on their value; the tests' unbucketed reference).
+BUCKETED = True
 
 
 def evaluate(
@@ -434,7 +463,8 @@ def evaluate(
     """Evaluate every row; the input columns come back with the verdict columns appended.
 
     ``as_of`` evaluates every row under the rules of that day; otherwise each row's own ``date`` is
-    used (today where it is empty).
+    used (today where it is empty). Each distinct signature (see ``carveout.signatures``) is evaluated
+    once and its verdict kept in the rule set's cache, so a repeated shape costs a lookup.
     """
     rs, as_of = ruleset or BASELINE, as_date(as_of)  # an ISO string is a date too
     if frame.height == 0:  # same columns and types as a real result, no rows
@@ -443,24 +473,85 @@ def evaluate(
     if screen:
         f = _screen_end_users(f)
     day = pl.lit(as_of or date.today()) if as_of else pl.coalesce(pl.col("date"), pl.lit(date.today()))
-    bounds = pl.Series(rs.boundaries, dtype=pl.Date)
-    f = f.with_columns(day=day)
-    for edit in rs.fact_edits:
-        f = edit(f)
-    f = f.with_columns(_epoch=pl.lit(bounds).search_sorted(pl.col("day"), side="right").cast(pl.UInt16))
-    epochs = f.get_column("_epoch").unique().sort().to_list()
+    if rs.fact_edits:
+        f = f.with_columns(day=day)
+        for edit in rs.fact_edits:
+            f = edit(f)
+        day = pl.col("day")
+    # Derived numbers (TPP from MacTOPS, performance density) on every row: they are outputs, and the
+    # buckets of the derived values, not of their sources, are what the rules compare.
+    if as_of and not rs.fact_edits:  # one day for every row
+        epoch = pl.lit(rs.epoch(as_of), dtype=pl.UInt16)
+    else:
+        epoch = rs.bounds.search_sorted(day, side="right").cast(pl.UInt16)
+    f = f.with_columns(day=day, _epoch=epoch, **_DERIVED)
+    epochs = (
+        sorted(set(f.get_column("_epoch").to_list()))
+        if f.height <= SMALL
+        else (f.get_column("_epoch").unique().sort().to_list())
+    )
     plans = {e: _plan(rs, e) for e in epochs}
-    sig_cols: set[str] = set().union(*(plans[e][3] for e in epochs)) if epochs else set()
-    cols = sorted(sig_cols) + ["_epoch"]
-    # One 64-bit hash per row names its signature; rows are joined back on it. Two distinct signatures
-    # sharing a hash has probability about n^2 / 2^65 (n = distinct signatures, usually thousands).
-    f = f.with_columns(_sig=_signature_hash(cols))
-    # Derived facts (TPP from MacTOPS, performance density, normalised codes) are computed on the
-    # distinct signatures only, then travel back with the verdicts.
-    sigs = fx.derive(fx.conform(f.select([*cols, "_sig"]).unique(subset="_sig", keep="any")))
+    cols = sorted(set().union(*(plans[e][3] for e in epochs)))
+    table, row_key = _verdicts(rs, f, cols, epochs)
+    if f.height > SMALL or table.height != f.height or row_key.to_list() != list(range(f.height)):
+        table = table[row_key]
+    return pl.concat([f.drop("_epoch"), table], how="horizontal")
+
+
+def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) -> tuple[pl.DataFrame, pl.Series]:
+    """One verdict row per distinct signature key and, per row of ``f``, the position of its key."""
+    small = f.height <= SMALL
+    if small:  # a check: rows are their own candidates, grouped in Python below
+        reps = f
+    else:
+        # Group rows by a hash of their facts (columns that are not empty). Continuous facts with many
+        # distinct values in a sample are hashed by bucket instead (exact either way: buckets only merge
+        # rows the rules cannot tell apart), so distinct groups stay bounded by the rules.
+        present = [c for c in cols if f.get_column(c).null_count() < f.height]
+        sample = f.gather_every(max(1, f.height // 4096))
+        wide = [
+            c
+            for c in present
+            if fx.SCHEMA.get(c, (None,))[0] == pl.Float64 and sample.get_column(c).n_unique() > BUCKET_AT
+        ]
+        merged = Buckets.merge(_buckets(rs, e) for e in epochs) if wide else Buckets({})  # exact for all
+        parts = [merged.expr(c) if c in wide and c in merged.cuts else pl.col(c) for c in present]
+        f = f.select([*cols, "_epoch"]).with_columns(_sig=signature_hash([*parts, pl.col("_epoch")]))
+        reps = f.unique(subset="_sig", keep="any")
+    layout = {e: _layout(rs, e, cols) for e in epochs}
+    slot: dict[tuple, int] = {}
+    first: list[int] = []  # representative row of each distinct key
+    pos: list[int] = []  # distinct key of each representative
+    names = reps.columns
+    at = [names.index(c) for c in cols]
+    ep = names.index("_epoch")
+    for i, r in enumerate(reps.rows()):
+        e = r[ep]
+        key = (e, *[code(r[at[j]]) if code else r[at[j]] for j, code in layout[e]])
+        k = slot.get(key)
+        if k is None:
+            k = slot[key] = len(first)
+            first.append(i)
+        pos.append(k)
+
+    def compute(todo: list[int]) -> pl.DataFrame:
+        return _run(rs, reps[pl.Series([first[k] for k in todo], dtype=pl.UInt32)], cols)
+
+    table = rs.verdicts.resolve(list(slot), compute)
+    key_of_rep = pl.Series(pos, dtype=pl.UInt32)
+    if small:
+        return table, key_of_rep
+    return table, f.get_column("_sig").replace_strict(reps.get_column("_sig"), key_of_rep, return_dtype=pl.UInt32)
+
+
+def _run(rs: RuleSet, reps: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """The rules on representative rows (one per signature not cached yet): verdict columns, same order."""
+    sigs = fx.derive(fx.conform(reps.select([*cols, "_epoch"]).with_row_index("_at")))
+    epochs = sigs.get_column("_epoch").unique().sort().to_list()
+    reason_enum = pl.Enum(rs.reason_ids())
 
     def run(e: int) -> pl.DataFrame:  # eager on the small signature frame: cheaper than the lazy optimiser
-        start, _, _, _, steps = plans[e]
+        start, _, _, _, steps = _plan(rs, e)
         part = steps.apply(sigs.filter(pl.col("_epoch") == e))
         return part.with_columns(rules_version=pl.lit(rs.version(e)), rules_date=pl.lit(start))
 
@@ -470,40 +561,77 @@ def evaluate(
             parts = list(pool.map(run, epochs))
     else:
         parts = [run(e) for e in epochs]
-    result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
-    reason_enum = pl.Enum(rs.reason_ids())
-    keep = ["_sig", "tpp", "performance_density", *[c for c in OUTPUT_COLUMNS if c != "rules_date"], "rules_date"]
-    result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(keep)
-    out = f.drop("tpp", "performance_density").join(result, on="_sig", how="left", maintain_order="left")
-    return out.drop("_epoch", "_sig").select(
-        [c for c in f.columns if c not in ("_epoch", "_sig")]
-        + [c for c in result.columns if c not in f.columns and c != "_sig"]
-    )
+    out = pl.concat(parts, how="vertical_relaxed").sort("_at")
+    return out.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(OUTPUT_COLUMNS)
 
 
-def _signature_hash(cols: list[str]) -> pl.Expr:
-    """Combine per-column hashes (differently seeded, odd weights, wrapping u64 arithmetic): about 3-4x
-    cheaper than hashing a struct of the same columns, with the same 64-bit collision odds."""
-    return pl.sum_horizontal([pl.col(c).hash(seed=i + 1) * (2 * i + 1) for i, c in enumerate(cols)])
+def _layout(rs: RuleSet, epoch: int, cols: list[str]) -> list[tuple[int, object]]:
+    """Which of ``cols`` make up a signature key in ``epoch`` (the facts its rules read), each with its
+    bucket function when it is a continuous fact the rules only compare with thresholds (else None: the
+    value itself; a bucket is a 1-tuple, so it never equals a value)."""
+    got = rs.buckets.get((epoch, BUCKETED, *cols))
+    if got is None:
+        mine, b = _plan(rs, epoch)[3], _buckets(rs, epoch)
+        floats = {c for c in cols if fx.SCHEMA.get(c, (None,))[0] == pl.Float64}
+        got = [
+            (i, partial(b.code, c) if c in b.cuts else _signed if c in floats else None)
+            for i, c in enumerate(cols)
+            if c in mine
+        ]
+        rs.buckets[(epoch, BUCKETED, *cols)] = got
+    return got
+
+
+def _signed(x: float | None) -> object:
+    """An exact float in a key: 0.0 and -0.0 are equal in Python but not in every arithmetic a rule might
+    do with them (1/x), so a zero keeps its sign."""
+    return ("zero", math.copysign(1.0, x)) if x == 0 else x
+
+
+def _buckets(rs: RuleSet, epoch: int) -> Buckets:
+    """The continuous facts of ``epoch``'s signature that every expression of its plan only compares with
+    literals (or tests for null), with their thresholds; cached on the rule set. Derivation (TPP, density)
+    happens on the rows before, so the buckets are of the derived values."""
+    key = ("buckets", epoch, BUCKETED)  # kept with the compiled plans: rule sets that share plans share it
+    got = rs.plans.get(key)
+    if got is None:
+        _, _, _, cols, steps = _plan(rs, epoch)
+        floats = [c for c in cols if c in fx.SCHEMA and fx.SCHEMA[c][0] == pl.Float64]
+        got = rs.plans[key] = analyse(steps.expressions(), floats) if BUCKETED else Buckets({})
+    return got
 
 
 def _plan(rs: RuleSet, epoch: int) -> tuple[date, list[Rule], prm.Params, set[str], _Steps]:
-    """Rules, parameters and the facts they read for one epoch, cached on the rule set."""
+    """Rules, parameters and the facts they read for one epoch, compiled once and cached on the rule set."""
     cached = rs.plans.get(epoch)
     if cached is None:
-        start = rs.epoch_start(epoch) if epoch > 0 else date(2000, 1, 1)
-        active = [r for r in rs.rules if r.active(start) and r.jurisdiction == rs.jurisdiction]
-        p = rs.params(start)
-        cols: set[str] = set()
-        for r in active:
-            cols |= _root_facts(r.body(F, p))
-        cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
-        if cols & {"tpp", "performance_density"}:  # derived on the signatures: keep their sources
-            cols |= {"tpp", "mac_tops", "bit_length", "die_area_mm2", "performance_density"}
-        cols.discard("row")
-        steps = _license(_classify(_Steps(), active, p, start), active, p, start)
-        cached = rs.plans[epoch] = (start, active, p, cols, steps)
+        with _PLAN_LOCK:
+            cached = rs.plans.get(epoch)
+            if cached is not None:
+                return cached
+            start = rs.epoch_start(epoch) if epoch > 0 else date(2000, 1, 1)
+            active = [r for r in rs.rules if r.active(start) and r.jurisdiction == rs.jurisdiction]
+            p = rs.params(start)
+            cols: set[str] = set()
+            for r in active:
+                names = set(r.body(F, p).meta.root_names())
+                cols |= {c for c in names if c not in fx.COMPUTED}
+                if "day" in names:  # a rule reading the date within an epoch: the day is part of the signature
+                    cols.add("day")
+            cols |= {"eccn_declared", "item_kind", "base_eccn"}  # read by the classification stage itself
+            if cols & {"tpp", "performance_density"}:  # their missing-fact names read the sources
+                cols |= {"tpp", "mac_tops", "bit_length", "die_area_mm2", "performance_density"}
+            steps = _license(_classify(_Steps(), active, p, start), active, p, start)
+            # Whatever else the engine's own expressions read is part of the signature too: a verdict
+            # cached under a key must not depend on anything outside it.
+            for e in steps.expressions():
+                cols |= {c for c in e.meta.root_names() if c in fx.SCHEMA or c == "day"}
+            cols.discard("row")
+            cached = rs.plans[epoch] = (start, active, p, cols, steps)
     return cached
+
+
+_PLAN_LOCK = threading.Lock()
 
 
 def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
@@ -514,6 +642,8 @@ def _screen_end_users(f: pl.DataFrame) -> pl.DataFrame:
     result sets listed False. The match itself travels in ``screen_*`` columns for the reasons.
     """
     todo = pl.col("end_user_listed").is_null() & pl.col("end_user_name").is_not_null()
+    if f.get_column("end_user_listed").null_count() == 0 or f.get_column("end_user_name").null_count() == f.height:
+        return f  # every listed status stated, or no name to screen (cheap: counts are metadata)
     if f.height == 0 or not f.select(todo.any()).item():
         return f
     try:

@@ -166,29 +166,39 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
     A plain ``eccn`` column in the input is the exporter's declared ECCN (as in ledger files)."""
     if "eccn" in frame.columns and "eccn_declared" not in frame.columns:
         frame = frame.rename({"eccn": "eccn_declared"})
-    frame = frame.drop([c for c in OUTPUTS if c in frame.columns])
+    earlier = [c for c in OUTPUTS if c in frame.columns]
+    if earlier:
+        frame = frame.drop(earlier)
     exprs = []
+    schema = frame.schema
     for name, (dtype, _) in SCHEMA.items():
         if name == "row":
             continue
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype, strict=False))
-        else:
+        if name not in schema:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    out = frame.with_columns(exprs)
+        elif schema[name] != dtype:  # a cast to the same type is a no-op: skipping it keeps one-row checks fast
+            exprs.append(pl.col(name).cast(dtype, strict=False))
+    out = frame.with_columns(exprs) if exprs else frame
     if "row" not in out.columns:
-        out = out.with_row_index("row")
-    return out.with_columns(pl.col("row").cast(pl.UInt32))
+        return out.with_row_index("row")  # UInt32 already
+    return out if out.schema["row"] == pl.UInt32 else out.with_columns(pl.col("row").cast(pl.UInt32))
+
+
+def derived_numbers() -> dict[str, pl.Expr]:
+    """TPP from MacTOPS when not given (2 x MacTOPS x bit length), then performance density: computed on
+    every row by the engine (they are outputs) and again, unchanged, by ``derive``."""
+    tpp = pl.coalesce(pl.col("tpp"), 2 * pl.col("mac_tops") * pl.col("bit_length"))
+    area = pl.col("die_area_mm2")
+    return {
+        "tpp": tpp,
+        "performance_density": pl.coalesce(pl.col("performance_density"), pl.when(area > 0).then(tpp / area)),
+    }
 
 
 def derive(frame: pl.DataFrame) -> pl.DataFrame:
     """TPP from MacTOPS when not given (2 x MacTOPS x bit length), then performance density."""
-    tpp = pl.coalesce(pl.col("tpp"), 2 * pl.col("mac_tops") * pl.col("bit_length"))
-    area = pl.col("die_area_mm2")
-    pd = pl.when(area > 0).then(tpp / area)
     return frame.with_columns(
-        tpp=tpp,
-        performance_density=pl.coalesce(pl.col("performance_density"), pd),
+        **derived_numbers(),
         item_kind=pl.col("item_kind").str.to_lowercase().str.strip_chars(),
         eccn_declared=pl.col("eccn_declared").str.strip_chars().replace("", None),
         # Facts only the user can add (an is-informed letter, a red flag, a licence in hand, U.S.-person

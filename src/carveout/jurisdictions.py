@@ -48,7 +48,9 @@ def ruleset_for(jurisdiction: str, base: engine.RuleSet | None = None) -> engine
         return rs
     hit = _CACHE.get((id(rs), jurisdiction))
     if hit is None or hit[0] is not rs:  # the base is kept alive with its variant, so its id stays its own
-        hit = _CACHE[(id(rs), jurisdiction)] = (rs, replace(rs, jurisdiction=jurisdiction, plans={}))
+        # Its own plans, key layouts and verdict cache: an epoch number means another thing under another law.
+        variant = replace(rs, jurisdiction=jurisdiction, plans={}, buckets={}, verdicts=engine.VerdictCache())
+        hit = _CACHE[(id(rs), jurisdiction)] = (rs, variant)
     return hit[1]
 
 
