@@ -171,6 +171,10 @@ def run(
     profile: ProfileOpt = None,
 ) -> None:
     """Evaluate a whole shipment ledger; every input row comes out with its verdict."""
+    if out and _same_file(ledger, out):
+        err.print(f"[red]--out {out} is the input ledger {ledger} (or a link to it): writing there would "
+                  "destroy the input; choose another file[/red]")
+        raise typer.Exit(2)
     prof = _profile(profile)
     try:
         led = read_ledger(ledger)
@@ -187,11 +191,11 @@ def run(
         result = evaluate_ledger(led, as_of=_date(as_of), profile=prof,
                                  progress=lambda done, _: bar.update(task, completed=done))
     _print_summary(result, ledger)
-    errors = led.errors
+    errors = result.filter(pl.col("error").is_not_null())
     if errors.height:
         err.print(f"[yellow]{errors.height} row(s) with input errors (kept, verdict needs_review):[/yellow]")
         for line in errors.head(10).get_column("error").to_list():
-            err.print(f"  {line}")
+            err.print(f"  {line}", markup=False, highlight=False)
     if out:
         try:
             atomic_write(result.drop("day", strict=False), out)
@@ -199,6 +203,17 @@ def run(
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
         console.print(f"wrote {result.height:,} rows to {out}")
+
+
+def _same_file(source: str, out: str) -> bool:
+    """``out`` names the input: the same path, a symbolic link to it or a hard link of it."""
+    a, b = Path(source), Path(out)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _print_summary(result: pl.DataFrame, title: str) -> None:

@@ -450,13 +450,14 @@ def evaluate(
         parts = [run(e) for e in epochs]
     result = pl.concat(parts, how="vertical_relaxed") if parts else sigs
     reason_enum = pl.Enum(rs.reason_ids())
-    keep = ["_sig", "tpp", "performance_density", *[c for c in OUTPUT_COLUMNS if c != "rules_date"], "rules_date"]
+    keep = ["_sig", "tpp", "performance_density", "input_error",
+            *[c for c in OUTPUT_COLUMNS if c != "rules_date"], "rules_date"]
     result = result.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(keep)
     out = f.drop("tpp", "performance_density").join(result, on="_sig", how="left", maintain_order="left")
-    return out.drop("_epoch", "_sig").select(
+    return fx.fail_closed(out.drop("_epoch", "_sig").select(
         [c for c in f.columns if c not in ("_epoch", "_sig")]
         + [c for c in result.columns if c not in f.columns and c != "_sig"]
-    )
+    ))  # a row with an input error comes out needs_review, naming it
 
 
 def _signature_hash(cols: list[str]) -> pl.Expr:

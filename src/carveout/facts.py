@@ -112,39 +112,73 @@ OUTPUTS = (
     "rules_date",
     "day",
 )
+INPUT_ERROR = "input error (see error)"  # how a row with a bad input names what is missing
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Give ``frame`` every fact column with its dtype; extra columns are kept as passengers.
 
-    A plain ``eccn`` column in the input is the exporter's declared ECCN (as in ledger files)."""
+    A plain ``eccn`` column in the input is the exporter's declared ECCN (as in ledger files). A value that
+    cannot take its column's type (text in a number column, ``maybe`` in a yes/no column) becomes unknown
+    and its row carries the reason in ``error``, so it can only come out ``needs_review``. A ``row`` column
+    that is not a row number (a user's id such as ``A-17``) is kept as ``input_row``."""
+    from carveout import boundary
+
     if "eccn" in frame.columns and "eccn_declared" not in frame.columns:
         frame = frame.rename({"eccn": "eccn_declared"})
     frame = frame.drop([c for c in OUTPUTS if c in frame.columns])
-    exprs = []
+    if "row" in frame.columns and not frame.schema["row"].is_integer():
+        frame = frame.rename({"row": "input_row"}) if "input_row" not in frame.columns else frame.drop("row")
+    if "error" in frame.columns and frame.schema["error"] != pl.String():
+        frame = frame.with_columns(pl.col("error").cast(pl.String, strict=False))
+    exprs, messages = [], []
     for name, (dtype, _) in SCHEMA.items():
         if name == "row":
             continue
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype, strict=False))
-        else:
+        if name not in frame.columns:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    out = frame.with_columns(exprs)
+            continue
+        have = frame.schema[name]
+        if have == dtype:
+            continue
+        col = pl.col(name)
+        if have == pl.String() and dtype != pl.String():
+            text = boundary.clean_expr(col)
+            text = pl.when(text != "").then(text)
+            cast, expected = boundary.parse_cell(text, dtype, name)
+            lost = text.is_not_null() & cast.is_null()
+        else:
+            cast, expected = col.cast(dtype, strict=False), str(dtype)
+            lost = col.is_not_null() & cast.is_null()
+            if dtype == pl.Int8() and have.is_float():  # 4.5 is no footnote, and casting would truncate it
+                lost = lost | (col.is_not_null() & (col != col.floor()))
+                cast = pl.when(col == col.floor()).then(cast)
+        if frame.select(lost.any()).item():
+            messages.append(pl.when(lost).then(pl.format("column {}: {} is not {}", pl.lit(name),
+                                                         col.cast(pl.String).str.slice(0, 80), pl.lit(expected))))
+        exprs.append(cast.alias(name))
+    out = frame.with_columns([m.alias(f"_m{i}") for i, m in enumerate(messages)]).with_columns(exprs)
+    out = boundary.add_errors(out, [f"_m{i}" for i in range(len(messages))])
+    out = boundary.footnote_implies_listed(out)
     if "row" not in out.columns:
         out = out.with_row_index("row")
     return out.with_columns(pl.col("row").cast(pl.UInt32))
 
 
 def derive(frame: pl.DataFrame) -> pl.DataFrame:
-    """TPP from MacTOPS when not given (2 x MacTOPS x bit length), then performance density."""
+    """Normalise and check the facts against their vocabularies (on the distinct signatures, so it is
+    cheap), then TPP from MacTOPS when not given (2 x MacTOPS x bit length), then performance density.
+
+    A value outside its vocabulary or range becomes unknown and is named in ``input_error``."""
+    from carveout import boundary
+
+    frame = boundary.validate_frame(frame.drop("error", strict=False), error="input_error")
     tpp = pl.coalesce(pl.col("tpp"), 2 * pl.col("mac_tops") * pl.col("bit_length"))
     area = pl.col("die_area_mm2")
     pd = pl.when(area > 0).then(tpp / area)
     return frame.with_columns(
         tpp=tpp,
         performance_density=pl.coalesce(pl.col("performance_density"), pd),
-        item_kind=pl.col("item_kind").str.to_lowercase().str.strip_chars(),
-        eccn_declared=pl.col("eccn_declared").str.strip_chars().replace("", None),
         # Facts only the user can add (an is-informed letter, a red flag, a licence in hand, U.S.-person
         # support): absent means none was reported.
         is_informed=pl.col("is_informed").fill_null(False),
@@ -153,9 +187,25 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
         us_person_support=pl.col("us_person_support").fill_null(False),
         # "unknown" is a value a user may write; to the rules it is the same as not knowing.
         end_use=pl.when(pl.col("end_use") == "unknown").then(None).otherwise(pl.col("end_use")),
-        destination=pl.col("destination").str.to_uppercase(),
-        ship_from=pl.col("ship_from").str.to_uppercase(),
-        end_user_country=pl.col("end_user_country").str.to_uppercase(),
-        end_user_hq_country=pl.col("end_user_hq_country").str.to_uppercase(),
-        exporter_hq_country=pl.col("exporter_hq_country").str.to_uppercase(),
+    )
+
+
+def fail_closed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose input had an error (``error`` from a reader or ``conform``, ``input_error`` from the
+    vocabulary checks) come out ``needs_review`` naming it, whatever the rules said: a bad input can make a
+    rule read "not controlled", so its verdict cannot stand."""
+    from carveout import boundary
+
+    if "input_error" in frame.columns:
+        frame = boundary.add_errors(frame, ["input_error"])
+    if "error" not in frame.columns:
+        return frame.with_columns(error=pl.lit(None, pl.String))
+    if frame.get_column("error").null_count() == frame.height:
+        return frame
+    bad = pl.col("error").is_not_null()
+    return frame.with_columns(
+        license_required=pl.when(bad).then(pl.lit("needs_review")).otherwise(pl.col("license_required")),
+        missing=pl.when(bad & ~pl.col("missing").list.contains(INPUT_ERROR))
+        .then(pl.col("missing").list.concat(pl.lit([INPUT_ERROR])))
+        .otherwise(pl.col("missing")),
     )

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from carveout.facts import END_USES, FOOTNOTES, ITEM_KINDS
+from carveout import boundary
+from carveout.facts import ITEM_KINDS
 
 Kind = Literal["ic", "computer", "hbm", "equipment", "software", "technology", "other"]
 assert set(ITEM_KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    # extra="forbid": a misspelled key is an error, not a fact silently left unknown; no NaN or infinity.
+    model_config = ConfigDict(extra="forbid", strict=False, allow_inf_nan=False)
+
+
+def _checked(check):
+    """A Pydantic pre-validator running one of the boundary's vocabulary checks (None passes: unknown)."""
+    def run(value: object, info: ValidationInfo) -> object:
+        return None if value is None else check(value, info.field_name or "value")
+    return BeforeValidator(run)
+
+
+Country = Annotated[str | None, _checked(boundary.country)]
+Eccn = Annotated[str | None, _checked(boundary.eccn)]
 
 
 class Precision(_Strict):
@@ -39,10 +52,10 @@ class ProcessingUnit(_Strict):
 class ItemSpec(_Strict):
     """An item as a compliance officer describes it from its datasheet."""
 
-    kind: Kind | None = None
+    kind: Annotated[Kind | None, _checked(boundary.item_kind)] = None
     name: str | None = None
-    eccn: str | None = Field(default=None, description="declared ECCN, when classified elsewhere")
-    base_eccn: str | None = Field(default=None, description="ECCN it would otherwise have (for .z)")
+    eccn: Eccn = Field(default=None, description="declared ECCN, when classified elsewhere")
+    base_eccn: Eccn = Field(default=None, description="ECCN it would otherwise have (for .z)")
     tpp: float | None = Field(default=None, ge=0)
     mac_tops: float | None = Field(default=None, ge=0)
     bit_length: int | None = Field(default=None, gt=0, le=128)
@@ -89,8 +102,8 @@ class ItemSpec(_Strict):
 
 class EndUser(_Strict):
     name: str | None = None
-    country: str | None = Field(default=None, min_length=2, max_length=2)
-    headquarters_country: str | None = Field(default=None, min_length=2, max_length=2)
+    country: Country = None
+    headquarters_country: Country = None
     entity_list_footnote: int | None = None
     listed: bool | None = None
     affiliate_of_listed: bool | None = Field(
@@ -98,8 +111,8 @@ class EndUser(_Strict):
 
     @model_validator(mode="after")
     def _footnote(self) -> EndUser:
-        if self.entity_list_footnote not in (None, 0, *FOOTNOTES):
-            raise ValueError(f"entity_list_footnote must be one of {FOOTNOTES} or null")
+        """A footnote is part of an Entity List entry: it implies listed, and contradicts listed: false."""
+        self.listed = boundary.footnote_listed(self.entity_list_footnote, self.listed)
         return self
 
 
@@ -117,12 +130,13 @@ class Transaction(_Strict):
     date: dt.date | None = None
     item: ItemSpec
     exporter: str | None = None
-    exporter_hq_country: str | None = Field(default=None, min_length=2, max_length=2)
-    ship_from: str | None = Field(default=None, min_length=2, max_length=2)
-    transaction_type: Literal["export", "reexport", "in-country transfer"] | None = None
-    destination: str | None = Field(default=None, min_length=2, max_length=2)
+    exporter_hq_country: Country = None
+    ship_from: Country = None
+    transaction_type: Annotated[Literal["export", "reexport", "in-country transfer"] | None,
+                                _checked(boundary.transaction_type)] = None
+    destination: Country = None
     end_user: EndUser = Field(default_factory=EndUser)
-    end_use: str | None = None
+    end_use: Annotated[str | None, _checked(boundary.end_use)] = None
     facility_id: str | None = None
     origin: Origin = Field(default_factory=Origin)
     value_usd: float | None = Field(default=None, ge=0)
@@ -131,12 +145,6 @@ class Transaction(_Strict):
     red_flag: bool | None = None
     us_person_support: bool | None = None
     licence_on_file: bool | None = None
-
-    @model_validator(mode="after")
-    def _end_use(self) -> Transaction:
-        if self.end_use is not None and self.end_use not in END_USES:
-            raise ValueError(f"end_use {self.end_use!r} is not one of: {', '.join(END_USES)}")
-        return self
 
     def facts(self) -> dict:
         eu = self.end_user
