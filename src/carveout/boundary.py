@@ -35,6 +35,7 @@ COUNTRY_HINTS = {
     "IRAN": "IR", "VIETNAM": "VN", "HOLLAND": "NL", "BRITAIN": "GB", "GREAT BRITAIN": "GB", "BURMA": "MM",
     "MAINLAND CHINA": "CN", "TURKEY": "TR", "CZECH REPUBLIC": "CZ", "KOSOVO": "XK",
 }
+FOOTNOTE_EXPECTED = f"an Entity List footnote (0 for none, {', '.join(map(str, FOOTNOTES))})"
 ECCN_EXPECTED = "a CCL entry or paragraph (e.g. 3A090, 3A090.a, 4A090.b, 3A001.z) or EAR99"
 _ENTRY = re.compile(r"([0-9][A-Ea-e][0-9]{3})((?:\.(?:[A-Za-z]{1,4}|[0-9]{1,2}))*)")
 _GLUED = re.compile(r"([0-9][A-Ea-e][0-9]{3})\.?([A-Za-z])\.?([0-9]{0,2})")  # 3A090a, 3A090a1: dots left out
@@ -188,11 +189,11 @@ def footnote_listed(footnote: int | None, listed: bool | None) -> bool | None:
     """An Entity List footnote is a listing's footnote: it implies listed; footnote with listed False is a
     contradiction."""
     if footnote not in (None, 0, *FOOTNOTES):
-        raise InputError("entity_list_footnote", footnote, f"an Entity List footnote ({', '.join(map(str, FOOTNOTES))})")
+        raise InputError("entity_list_footnote", footnote, FOOTNOTE_EXPECTED)
     if footnote:
         if listed is False:
-            raise InputError("end_user.listed", listed, f"false when entity_list_footnote is {footnote} "
-                             "(a footnote belongs to an Entity List entry: the party is listed)")
+            raise ValueError(f"listed: false contradicts entity_list_footnote {footnote} (a footnote belongs to "
+                             "an Entity List entry, so the party is listed)")
         return True
     return listed
 
@@ -213,7 +214,7 @@ def parse_cell(raw: pl.Expr, dtype: pl.DataType, name: str) -> tuple[pl.Expr, st
         num = pl.when(num.is_finite()).then(num)  # 1e309 reads as inf: refused
         if name == "entity_list_footnote":
             ok = [0.0, *map(float, FOOTNOTES)]
-            return pl.when(num.is_in(ok)).then(num.cast(pl.Int8)), f"an Entity List footnote (0, {', '.join(map(str, FOOTNOTES))})"
+            return pl.when(num.is_in(ok)).then(num.cast(pl.Int8)), FOOTNOTE_EXPECTED
         return num.cast(dtype), NUMBER_FORMAT
     return raw, "text"
 

@@ -148,11 +148,8 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
             cast, expected = boundary.parse_cell(text, dtype, name)
             lost = text.is_not_null() & cast.is_null()
         else:
-            cast, expected = col.cast(dtype, strict=False), str(dtype)
+            cast, expected = _cast(col, have, dtype)
             lost = col.is_not_null() & cast.is_null()
-            if dtype == pl.Int8() and have.is_float():  # 4.5 is no footnote, and casting would truncate it
-                lost = lost | (col.is_not_null() & (col != col.floor()))
-                cast = pl.when(col == col.floor()).then(cast)
         if frame.select(lost.any()).item():
             messages.append(pl.when(lost).then(pl.format("column {}: {} is not {}", pl.lit(name),
                                                          col.cast(pl.String).str.slice(0, 80), pl.lit(expected))))
@@ -163,6 +160,28 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
     if "row" not in out.columns:
         out = out.with_row_index("row")
     return out.with_columns(pl.col("row").cast(pl.UInt32))
+
+
+def _cast(col: pl.Expr, have: pl.DataType, dtype: pl.DataType) -> tuple[pl.Expr, str]:
+    """Casts that keep the meaning of a value; anything else becomes null (and an input error): a
+    number is no date, ``2`` is not a yes/no, ``True`` is not a TPP, ``4.5`` is no footnote."""
+    numeric = have.is_numeric()
+    if dtype == pl.String():
+        return col.cast(pl.String), "text"
+    if dtype == pl.Float64() and numeric:
+        return col.cast(pl.Float64), "a number"
+    if dtype == pl.Int8() and numeric:
+        return pl.when(col == col.floor()).then(col.cast(pl.Int8, strict=False)), "a whole number"
+    if dtype == pl.Boolean() and numeric:
+        return pl.when(col == 1).then(True).when(col == 0).then(False), "true/false (1/0)"
+    if dtype == pl.Date() and isinstance(have, pl.Datetime):
+        return col.cast(pl.Date), "a date"
+    if have == pl.Null():
+        return col.cast(dtype), str(dtype)
+    return pl.lit(None, dtype), _EXPECTED.get(dtype, str(dtype))
+
+
+_EXPECTED = {pl.Float64(): "a number", pl.Boolean(): "true/false", pl.Date(): "a date", pl.Int8(): "a whole number"}
 
 
 def derive(frame: pl.DataFrame) -> pl.DataFrame:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from carveout import boundary
 from carveout.facts import ITEM_KINDS
@@ -18,6 +18,19 @@ assert set(ITEM_KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
 class _Strict(BaseModel):
     # extra="forbid": a misspelled key is an error, not a fact silently left unknown; no NaN or infinity.
     model_config = ConfigDict(extra="forbid", strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: object, info: ValidationInfo) -> object:
+        """``true`` is not a TPP: lax Pydantic would read it as 1."""
+        if isinstance(value, bool):
+            ann = cls.model_fields[info.field_name].annotation if info.field_name else None
+            if ann in _NUMBER_TYPES or set(get_args(ann)) & set(_NUMBER_TYPES):
+                raise ValueError(f"{info.field_name}: {value!r} is not a number")
+        return value
+
+
+_NUMBER_TYPES = (int, float)
 
 
 def _checked(check):
@@ -161,8 +174,9 @@ class Transaction(_Strict):
             "end_user_country": eu.country,
             "end_user_hq_country": eu.headquarters_country,
             "end_user_listed": eu.listed,
+            # not listed means no footnote; listed without a footnote stated leaves the footnote unknown
             "entity_list_footnote": eu.entity_list_footnote
-            if eu.entity_list_footnote is not None else (0 if eu.listed is not None else None),
+            if eu.entity_list_footnote is not None else (0 if eu.listed is False else None),
             "end_user_affiliate_of_listed": eu.affiliate_of_listed,
             "end_use": self.end_use,
             "facility_id": self.facility_id,
