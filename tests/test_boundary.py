@@ -90,7 +90,9 @@ def test_malformed_eccns_are_errors_and_case_is_normalised():
         t = Transaction.model_validate(_with(declared, "item.eccn", spelling))
         assert t.item.eccn == "3A090.a"
         assert check(t).license_required == "yes"
-    for bad in ("3A090a", "3A090 a", "3A09", "A3090.a", "3A090..a", "EAR-99", ""):
+    # a well-formed entry that is not in the CCL would reach the rules as "no controls": refused too
+    assert Transaction.model_validate(_with(declared, "item.eccn", "3A999")).item.eccn == "3A999"  # a real one
+    for bad in ("3A090a", "3A090 a", "3A09", "A3090.a", "3A090..a", "EAR-99", "", "3A998", "9E999"):
         with pytest.raises(ValidationError) as exc:
             check(_with(declared, "item.eccn", bad))
         assert "eccn" in str(exc.value)
@@ -113,6 +115,21 @@ def test_entity_list_footnote_implies_listed():
     assert row["license_required"][0] == "yes"
     clash = evaluate(frame_of([{**Transaction.model_validate(ear99).facts(), "end_user_listed": False}]))
     assert clash["license_required"][0] == "needs_review" and "contradicts" in clash["error"][0]
+
+
+def test_listed_without_a_footnote_leaves_the_footnote_unknown():
+    """Found by the adversarial run: a foreign-made item subject to the EAR only through footnote 4's
+    direct product rule; leaving the footnote out used to read as "no footnote" and answer "no"."""
+    t = {"date": "2024-10-13", "item": {"kind": "technology", "eccn": "3D001", "base_eccn": "3A991"},
+         "ship_from": "NL", "destination": "IL", "transaction_type": "export",
+         "origin": {"us_origin": False, "us_controlled_content_pct": 10.0, "direct_product_of_us_technology": True,
+                    "produced_by_us_origin_plant": False},
+         "end_user": {"country": "IL", "headquarters_country": "IL", "listed": True, "entity_list_footnote": 4},
+         "end_use": "military"}
+    assert check(t).license_required == "yes"
+    del t["end_user"]["entity_list_footnote"]
+    d = check(t)
+    assert d.license_required == "needs_review" and "entity_list_footnote" in d.missing
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "NaN", "1e309", "-inf"])

@@ -135,10 +135,47 @@ def eccn(value: object, field: str = "eccn") -> str:
         return "EAR99"
     m = _ENTRY.fullmatch(text)
     if m:
-        return m[1].upper() + m[2].lower()
+        entry = m[1].upper()
+        known = ccl_entries()
+        if known and entry not in known:
+            raise InputError(field, value, f"an entry of the Commerce Control List ({entry} is not one: "
+                             "Supp. 1 to part 774 as shipped, and the entries the rules name)",
+                             difflib.get_close_matches(entry, sorted(known), n=2, cutoff=0.8))
+        return entry + m[2].lower()
     glued = _GLUED.fullmatch(text.replace(" ", ""))
     hint = [f"{glued[1].upper()}.{glued[2].lower()}" + (f".{glued[3]}" if glued[3] else "")] if glued else []
     raise InputError(field, value, ECCN_EXPECTED, hint)
+
+
+@cache
+def ccl_entries() -> frozenset[str]:
+    """Every CCL entry carveout knows: the entries of Supp. 1 to part 774 in the Country Chart controls
+    (eCFR snapshot) and every entry any dated parameter names (e.g. 3B090, which existed 2022-2023)."""
+    from carveout.rules.params import all_params
+
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            if _ENTRY.fullmatch(value):
+                found.add(value[:5].upper())
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    for param in all_params().values():
+        for dated in param.values:
+            walk(dated.value)
+    return frozenset(found | RETIRED_ENTRIES)
+
+
+# Entries no longer in the CCL that a dated rule still reads (history.yaml): 3B090 was created on
+# 2022-10-07 and folded into 3B001/3B002 in the October 2023 package.
+RETIRED_ENTRIES = frozenset({"3B090"})
 
 
 # ---------- other closed vocabularies ----------

@@ -96,6 +96,7 @@ def corruptions(fact: str, value: Any, rng: random.Random) -> list[Corruption]:
         base = text or "3A090.a"
         add("unknown", base.replace(".", "", 1) if "." in base else base + "a")  # 3A090a
         add("unknown", rng.choice(("3A09", "A3090.a", "3A090..a", "3A090 .a", "EAR-99", "EAR 99", "3Z090.a", "n/a")))
+        add("unknown", rng.choice(("3A998", "9E999", "4A090.a".replace("4A090", "4A099"), "5E990")))  # no such entry
         add("wrong_type", rng.choice((3090, True)))
     elif fact in WORDS:
         add("unknown", rng.choice(("maybe", "ic chip", "semiconductor", "other stuff", "none", "?", "unknown kind")))
