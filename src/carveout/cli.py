@@ -13,6 +13,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -80,7 +81,8 @@ def _invalid(source: str, exc: ValidationError) -> None:
         field = ".".join(str(x) for x in e["loc"]) or "(root)"
         got = e.get("input")
         got_text = "" if isinstance(got, dict) else f" (got {got!r})"
-        err.print(f"[red]{source}: field {field}: {e['msg']}{got_text}[/red]")
+        msg = escape(f"{source}: field {field}: {e['msg'].removeprefix('Value error, ')}{got_text}")
+        err.print(f"[red]{msg}[/red]", highlight=False)
     raise typer.Exit(2)
 
 
