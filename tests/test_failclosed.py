@@ -40,7 +40,8 @@ FACTS = list(cx.NESTED)
 def _corruption(data: st.DataObject) -> tuple[dict, cx.Corruption]:
     base = data.draw(st.sampled_from(BASES), label="base")
     fact = data.draw(st.sampled_from(FACTS), label="fact")
-    options = cx.corruptions(fact, base.get(fact), random.Random(data.draw(st.integers(0, 2**32), label="seed")))
+    options = cx.corruptions(fact, base.get(fact), random.Random(data.draw(st.integers(0, 2**32), label="seed")),
+                             base)
     if not options:
         return base, None
     c = data.draw(st.sampled_from(options), label="corruption")
@@ -71,13 +72,13 @@ def test_evaluate_never_answers_no_to_a_corrupted_yes(data):
     """The same corruption on every base, as one frame (a corrupted column has one dtype for all rows)."""
     fact = data.draw(st.sampled_from(FACTS), label="fact")
     rng = random.Random(data.draw(st.integers(0, 2**32), label="seed"))
-    kinds = sorted({c.kind for b in BASES for c in cx.corruptions(fact, b.get(fact), random.Random(0))})
+    kinds = sorted({c.kind for b in BASES for c in cx.corruptions(fact, b.get(fact), random.Random(0), b)})
     if not kinds:
         return
     kind = data.draw(st.sampled_from(kinds), label="kind")
     rows, values = [], []
     for b in BASES:
-        options = [c for c in cx.corruptions(fact, b.get(fact), rng) if c.kind == kind]
+        options = [c for c in cx.corruptions(fact, b.get(fact), rng, b) if c.kind == kind]
         if options:
             c = options[0]
             rows.append(cx.apply(b, c))

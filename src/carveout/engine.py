@@ -244,6 +244,10 @@ def _classify(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Step
         .then(pl.lit("c"))
         .when(pl.col("eccn").str.contains(r"\.z"))
         .then(pl.lit("a"))  # declared .z: assume the wider scope
+        # no ECCN declared and no specs to read: whether it is a 3A090/.z item is unknown
+        .when(~uses_specs.fill_null(False) & declared.is_null()
+              & ((pl.col("eccn") == NOT_CAPTURED) | pl.col("base_eccn").is_in(p.z_base_eccns or [])))
+        .then(pl.lit(None, pl.String))
         .when(pl.col("eccn").is_not_null())
         .then(pl.lit("-"))  # classified, not an advanced-computing item
     )

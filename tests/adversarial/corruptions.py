@@ -72,7 +72,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def corruptions(fact: str, value: Any, rng: random.Random) -> list[Corruption]:
+def corruptions(fact: str, value: Any, rng: random.Random, base: dict | None = None) -> list[Corruption]:
     """Every corruption of one fact of one transaction (value: the fact's valid value, or None)."""
     out: list[Corruption] = []
 
@@ -93,8 +93,8 @@ def corruptions(fact: str, value: Any, rng: random.Random) -> list[Corruption]:
         add("wrong_type", rng.choice((86, True, 3.5)))
         add("unknown", "  ")
     elif fact in ECCN:
-        base = text or "3A090.a"
-        add("unknown", base.replace(".", "", 1) if "." in base else base + "a")  # 3A090a
+        spelled = text or "3A090.a"
+        add("unknown", spelled.replace(".", "", 1) if "." in spelled else spelled + "a")  # 3A090a
         add("unknown", rng.choice(("3A09", "A3090.a", "3A090..a", "3A090 .a", "EAR-99", "EAR 99", "3Z090.a", "n/a")))
         add("unknown", rng.choice(("3A998", "9E999", "4A090.a".replace("4A090", "4A099"), "5E990")))  # no such entry
         add("wrong_type", rng.choice((3090, True)))
@@ -119,8 +119,8 @@ def corruptions(fact: str, value: Any, rng: random.Random) -> list[Corruption]:
     elif fact == "entity_list_footnote":
         add("unknown", rng.choice((2, 6, -1, 4.5)))
         add("contradiction", 4, ("end_user_listed", False))
-    if fact == "eccn_declared":  # specs say 3A090; the declaration says EAR99
-        add("contradiction", "EAR99")
+    if fact == "eccn_declared" and base and base.get("item_kind") == "ic" and base.get("tpp") is not None:
+        add("contradiction", "EAR99")  # the specs say what the chip is; a declaration of EAR99 contradicts them
     return out
 
 
@@ -141,8 +141,11 @@ def random_facts(rng: random.Random) -> dict[str, Any]:
     else:
         f.update(item_kind=rng.choice(("other", "equipment", "software", "technology")),
                  eccn_declared=rng.choice(DECLARED))
-    if rng.random() < 0.3:
+    # base_eccn: the entry a .z item would otherwise be in (consistent with a .z declaration), or for a chip
+    if f["item_kind"] == "ic" and rng.random() < 0.3:
         f["base_eccn"] = rng.choice(("3A991", "5A992", "4A994", "3A001"))
+    elif str(f.get("eccn_declared", "")).endswith(".z") and rng.random() < 0.5:
+        f["base_eccn"] = f["eccn_declared"][:5]
     f["ship_from"] = rng.choice(ORIGINS)
     f["destination"] = rng.choice(DESTINATIONS)
     f["transaction_type"] = rng.choice(TRANSACTION_TYPES)
@@ -224,7 +227,7 @@ def cases(bases: list[dict[str, Any]], rng: random.Random) -> Iterator[tuple[int
     facts = [n for n in NESTED]
     for i, base in enumerate(bases):
         for fact in facts:
-            for c in corruptions(fact, base.get(fact), rng):
+            for c in corruptions(fact, base.get(fact), rng, base):
                 yield i, apply(base, c), c
 
 
