@@ -127,9 +127,12 @@ def chip(draw) -> dict:
 
 @st.composite
 def shipment(draw) -> dict:
-    """A ledger line: every fact possibly unknown, values drawn near the thresholds that matter."""
+    """A ledger line: every fact possibly unknown, values drawn near the thresholds that matter.
+
+    A footnote is drawn only beside a listing that is not denied (footnote with listed False is an input
+    error since #10, so it would make "before" a needs_review that says nothing about the rules)."""
     b = st.booleans()
-    return dict(
+    row = dict(
         item_kind=draw(maybe(st.sampled_from(["ic", "computer", "hbm", "equipment", "other"]), 0.1)),
         eccn_declared=draw(maybe(st.sampled_from(ECCNS), 0.5)),
         base_eccn=draw(maybe(st.sampled_from(["3A001", "5A992", "4A003"]), 0.7)),
@@ -159,6 +162,9 @@ def shipment(draw) -> dict:
         us_person_support=draw(maybe(b)),
         licence_on_file=draw(st.booleans() if draw(b) else st.just(False)),
     )
+    if row["end_user_listed"] is False and row["entity_list_footnote"]:
+        row["entity_list_footnote"] = 0
+    return row
 
 
 def run(rows: list[dict], day: date | None) -> pl.DataFrame:
@@ -306,8 +312,8 @@ def transaction(draw) -> dict:
             name=draw(maybe(st.sampled_from(["Acme Cloud", "Example Fab"]))),
             country=s["end_user_country"],
             headquarters_country=s["end_user_hq_country"],
-            listed=draw(st.booleans()),
-            entity_list_footnote=s["entity_list_footnote"],
+            listed=(listed := draw(st.booleans())),
+            entity_list_footnote=s["entity_list_footnote"] if listed else 0,  # footnote => listed (#10)
         ),
         end_use=s["end_use"],
         facility_id=s["facility_id"],
@@ -391,9 +397,15 @@ def test_classified_always_has_an_eccn(spec, day):
 
 @pytest.mark.parametrize("eccn", ["", "   "])
 def test_blank_declared_eccn_is_not_a_classification(eccn):
-    """A blank cell is not an ECCN: an item without parameters and a blank declaration needs review."""
-    c = api.classify({"kind": "equipment", "eccn": eccn}, as_of=date(2025, 1, 1))
-    assert c.status == "needs_review" or c.eccn, c
+    """A blank cell is not an ECCN: a blank declaration is an input error (since #10); in a frame, where
+    blank means unknown, an item without parameters needs review."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="eccn"):
+        api.classify({"kind": "equipment", "eccn": eccn}, as_of=date(2025, 1, 1))
+    out = evaluate(api.frame_of([{"item_kind": "equipment", "eccn_declared": eccn}]), as_of=date(2025, 1, 1),
+                   screen=False)
+    assert out["license_required"][0] == "needs_review"
 
 
 def test_schema_covers_generated_facts():

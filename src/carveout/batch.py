@@ -14,6 +14,26 @@ from carveout.profiles import Profile, apply_profile
 CHUNK = 500_000
 
 
+def evaluate_facts(
+    frame: pl.DataFrame,
+    as_of: date | None = None,
+    ruleset: RuleSet | None = None,
+    screen: bool = True,
+    first_row: int = 0,
+) -> pl.DataFrame:
+    """The one evaluation wrapper every door's rows go through (CLI ledgers, REST batch jobs, scenarios).
+
+    ``row`` becomes the position in the whole input (``first_row`` + index); a user's own ``row`` column
+    was kept as ``input_row`` by the reader. ``engine.evaluate`` turns every row with an input error
+    (``error``) into ``needs_review`` naming it, so no door can store such a row as "no"."""
+    if "row" in frame.columns and not frame.schema["row"].is_integer():
+        frame = frame.rename({"row": "input_row"}) if "input_row" not in frame.columns else frame.drop("row")
+    part = frame.with_columns(row=pl.int_range(first_row, first_row + frame.height, dtype=pl.UInt32))
+    out = evaluate(part, as_of=as_of, ruleset=ruleset, screen=screen)
+    assert out.height == frame.height, "every input row must come out"
+    return out
+
+
 def evaluate_ledger(
     ledger: Ledger,
     as_of: date | None = None,
@@ -28,19 +48,11 @@ def evaluate_ledger(
     parts = []
     total = frame.height
     for start in range(0, max(total, 1), chunk):
-        part = frame.slice(start, chunk).with_columns(row=pl.int_range(start, start + min(chunk, total - start),
-                                                                        dtype=pl.UInt32))
-        parts.append(evaluate(part, as_of=as_of, ruleset=ruleset, screen=screen))
+        parts.append(evaluate_facts(frame.slice(start, chunk), as_of=as_of, ruleset=ruleset, screen=screen,
+                                    first_row=start))
         if progress:
             progress(min(start + chunk, total), total)
     out = pl.concat(parts, how="vertical_relaxed") if parts else frame
-    if "error" in out.columns and out.height:
-        bad = pl.col("error").is_not_null()
-        out = out.with_columns(
-            license_required=pl.when(bad).then(pl.lit("needs_review")).otherwise(pl.col("license_required")),
-            missing=pl.when(bad).then(pl.col("missing").list.concat(pl.lit(["input error (see error)"])))
-            .otherwise(pl.col("missing")),
-        )
     assert out.height == total, "every input row must come out"
     return out
 

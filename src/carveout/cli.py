@@ -16,6 +16,7 @@ import typer.main
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from typer.core import TyperGroup
@@ -84,7 +85,8 @@ def _invalid(source: str, exc: ValidationError) -> None:
         field = ".".join(str(x) for x in e["loc"]) or "(root)"
         got = e.get("input")
         got_text = "" if isinstance(got, dict) else f" (got {got!r})"
-        err.print(f"[red]{source}: field {field}: {e['msg']}{got_text}[/red]")
+        msg = escape(f"{source}: field {field}: {e['msg'].removeprefix('Value error, ')}{got_text}")
+        err.print(f"[red]{msg}[/red]", highlight=False)
     raise typer.Exit(2)
 
 
@@ -182,6 +184,10 @@ def run(
     profile: ProfileOpt = None,
 ) -> None:
     """Evaluate a whole shipment ledger; every input row comes out with its verdict."""
+    if out and _same_file(ledger, out):
+        err.print(f"[red]--out {out} is the input ledger {ledger} (or a link to it): writing there would "
+                  "destroy the input; choose another file[/red]")
+        raise typer.Exit(2)
     prof = _profile(profile)
     try:
         led = read_ledger(ledger)
@@ -198,11 +204,11 @@ def run(
         result = evaluate_ledger(led, as_of=_date(as_of), profile=prof,
                                  progress=lambda done, _: bar.update(task, completed=done))
     _print_summary(result, ledger)
-    errors = led.errors
+    errors = result.filter(pl.col("error").is_not_null())
     if errors.height:
         err.print(f"[yellow]{errors.height} row(s) with input errors (kept, verdict needs_review):[/yellow]")
         for line in errors.head(10).get_column("error").to_list():
-            err.print(f"  {line}")
+            err.print(f"  {line}", markup=False, highlight=False)
     if out:
         try:
             atomic_write(result.drop("day", strict=False), out)
@@ -210,6 +216,17 @@ def run(
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
         console.print(f"wrote {result.height:,} rows to {out}")
+
+
+def _same_file(source: str, out: str) -> bool:
+    """``out`` names the input: the same path, a symbolic link to it or a hard link of it."""
+    a, b = Path(source), Path(out)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _print_summary(result: pl.DataFrame, title: str) -> None:

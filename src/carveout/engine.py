@@ -273,6 +273,10 @@ def _classify(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Step
         .then(pl.lit("c"))
         .when(pl.col("eccn").str.contains(r"\.z"))
         .then(pl.lit("a"))  # declared .z: assume the wider scope
+        # no ECCN declared and no specs to read: whether it is a 3A090/.z item is unknown
+        .when(~uses_specs.fill_null(False) & declared.is_null()
+              & ((pl.col("eccn") == NOT_CAPTURED) | pl.col("base_eccn").is_in(p.z_base_eccns or [])))
+        .then(pl.lit(None, pl.String))
         .when(pl.col("eccn").is_not_null())
         .then(pl.lit("-"))  # classified, not an advanced-computing item
     )
@@ -495,7 +499,8 @@ def evaluate(
     table, row_key = _verdicts(rs, f, cols, epochs)
     if f.height > SMALL or table.height != f.height or row_key.to_list() != list(range(f.height)):
         table = table[row_key]
-    return pl.concat([f.drop("_epoch"), table], how="horizontal")
+    # A row with an input error comes out needs_review naming it, whatever the rules said.
+    return fx.fail_closed(pl.concat([f.drop("_epoch"), table], how="horizontal"))
 
 
 def _verdicts(rs: RuleSet, f: pl.DataFrame, cols: list[str], epochs: list[int]) -> tuple[pl.DataFrame, pl.Series]:
@@ -562,7 +567,8 @@ def _run(rs: RuleSet, reps: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     else:
         parts = [run(e) for e in epochs]
     out = pl.concat(parts, how="vertical_relaxed").sort("_at")
-    return out.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(OUTPUT_COLUMNS)
+    return out.with_columns(reasons=pl.col("_reasons").cast(pl.List(reason_enum))).select(
+        [*OUTPUT_COLUMNS, "input_error"])  # input_error: vocabulary checks of derive, per signature
 
 
 def _layout(rs: RuleSet, epoch: int, cols: list[str]) -> list[tuple[int, object]]:

@@ -158,27 +158,51 @@ OUTPUTS = (
     "rules_date",
     "day",
 )
+INPUT_ERROR = "input error (see error)"  # how a row with a bad input names what is missing
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Give ``frame`` every fact column with its dtype; extra columns are kept as passengers.
 
-    A plain ``eccn`` column in the input is the exporter's declared ECCN (as in ledger files)."""
+    A plain ``eccn`` column in the input is the exporter's declared ECCN (as in ledger files). A value that
+    cannot take its column's type (text in a number column, ``maybe`` in a yes/no column) becomes unknown
+    and its row carries the reason in ``error``, so it can only come out ``needs_review``. A ``row`` column
+    that is not a row number (a user's id such as ``A-17``) is kept as ``input_row``."""
+    from carveout import boundary
+
     if "eccn" in frame.columns and "eccn_declared" not in frame.columns:
         frame = frame.rename({"eccn": "eccn_declared"})
-    earlier = [c for c in OUTPUTS if c in frame.columns]
-    if earlier:
-        frame = frame.drop(earlier)
-    exprs = []
-    schema = frame.schema
+    frame = frame.drop([c for c in OUTPUTS if c in frame.columns])
+    if "row" in frame.columns and not frame.schema["row"].is_integer():
+        frame = frame.rename({"row": "input_row"}) if "input_row" not in frame.columns else frame.drop("row")
+    if "error" in frame.columns and frame.schema["error"] != pl.String():
+        frame = frame.with_columns(pl.col("error").cast(pl.String, strict=False))
+    exprs, messages = [], []
     for name, (dtype, _) in SCHEMA.items():
         if name == "row":
             continue
-        if name not in schema:
+        if name not in frame.columns:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-        elif schema[name] != dtype:  # a cast to the same type is a no-op: skipping it keeps one-row checks fast
-            exprs.append(pl.col(name).cast(dtype, strict=False))
-    out = frame.with_columns(exprs) if exprs else frame
+            continue
+        have = frame.schema[name]
+        if have == dtype:
+            continue
+        col = pl.col(name)
+        if have == pl.String() and dtype != pl.String():
+            text = boundary.clean_expr(col)
+            text = pl.when(text != "").then(text)
+            cast, expected = boundary.parse_cell(text, dtype, name)
+            lost = text.is_not_null() & cast.is_null()
+        else:
+            cast, expected = _cast(col, have, dtype)
+            lost = col.is_not_null() & cast.is_null()
+        if frame.select(lost.any()).item():
+            messages.append(pl.when(lost).then(pl.format("column {}: {} is not {}", pl.lit(name),
+                                                         col.cast(pl.String).str.slice(0, 80), pl.lit(expected))))
+        exprs.append(cast.alias(name))
+    out = frame.with_columns([m.alias(f"_m{i}") for i, m in enumerate(messages)]).with_columns(exprs)
+    out = boundary.add_errors(out, [f"_m{i}" for i in range(len(messages))])
+    out = boundary.footnote_implies_listed(out)
     if "row" not in out.columns:
         return out.with_row_index("row")  # UInt32 already
     return out if out.schema["row"] == pl.UInt32 else out.with_columns(pl.col("row").cast(pl.UInt32))
@@ -195,12 +219,38 @@ def derived_numbers() -> dict[str, pl.Expr]:
     }
 
 
+def _cast(col: pl.Expr, have: pl.DataType, dtype: pl.DataType) -> tuple[pl.Expr, str]:
+    """Casts that keep the meaning of a value; anything else becomes null (and an input error): a
+    number is no date, ``2`` is not a yes/no, ``True`` is not a TPP, ``4.5`` is no footnote."""
+    numeric = have.is_numeric()
+    if dtype == pl.String():
+        return col.cast(pl.String), "text"
+    if dtype == pl.Float64() and numeric:
+        return col.cast(pl.Float64), "a number"
+    if dtype == pl.Int8() and numeric:
+        return pl.when(col == col.floor()).then(col.cast(pl.Int8, strict=False)), "a whole number"
+    if dtype == pl.Boolean() and numeric:
+        return pl.when(col == 1).then(True).when(col == 0).then(False), "true/false (1/0)"
+    if dtype == pl.Date() and isinstance(have, pl.Datetime):
+        return col.cast(pl.Date), "a date"
+    if have == pl.Null():
+        return col.cast(dtype), str(dtype)
+    return pl.lit(None, dtype), _EXPECTED.get(dtype, str(dtype))
+
+
+_EXPECTED = {pl.Float64(): "a number", pl.Boolean(): "true/false", pl.Date(): "a date", pl.Int8(): "a whole number"}
+
+
 def derive(frame: pl.DataFrame) -> pl.DataFrame:
-    """TPP from MacTOPS when not given (2 x MacTOPS x bit length), then performance density."""
+    """Normalise and check the facts against their vocabularies (on the distinct signatures, so it is
+    cheap), then TPP from MacTOPS when not given (2 x MacTOPS x bit length), then performance density.
+
+    A value outside its vocabulary or range becomes unknown and is named in ``input_error``."""
+    from carveout import boundary
+
+    frame = boundary.validate_frame(frame.drop("error", strict=False), error="input_error")
     return frame.with_columns(
         **derived_numbers(),
-        item_kind=pl.col("item_kind").str.to_lowercase().str.strip_chars(),
-        eccn_declared=pl.col("eccn_declared").str.strip_chars().replace("", None),
         # Facts only the user can add (an is-informed letter, a red flag, a licence in hand, U.S.-person
         # support): absent means none was reported.
         is_informed=pl.col("is_informed").fill_null(False),
@@ -211,9 +261,25 @@ def derive(frame: pl.DataFrame) -> pl.DataFrame:
         material=pl.col("material").str.to_lowercase().str.strip_chars().replace("", None),
         # "unknown" is a value a user may write; to the rules it is the same as not knowing.
         end_use=pl.when(pl.col("end_use") == "unknown").then(None).otherwise(pl.col("end_use")),
-        destination=pl.col("destination").str.to_uppercase(),
-        ship_from=pl.col("ship_from").str.to_uppercase(),
-        end_user_country=pl.col("end_user_country").str.to_uppercase(),
-        end_user_hq_country=pl.col("end_user_hq_country").str.to_uppercase(),
-        exporter_hq_country=pl.col("exporter_hq_country").str.to_uppercase(),
+    )
+
+
+def fail_closed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose input had an error (``error`` from a reader or ``conform``, ``input_error`` from the
+    vocabulary checks) come out ``needs_review`` naming it, whatever the rules said: a bad input can make a
+    rule read "not controlled", so its verdict cannot stand."""
+    from carveout import boundary
+
+    if "input_error" in frame.columns:
+        frame = boundary.add_errors(frame, ["input_error"])
+    if "error" not in frame.columns:
+        return frame.with_columns(error=pl.lit(None, pl.String))
+    if frame.get_column("error").null_count() == frame.height:
+        return frame
+    bad = pl.col("error").is_not_null()
+    return frame.with_columns(
+        license_required=pl.when(bad).then(pl.lit("needs_review")).otherwise(pl.col("license_required")),
+        missing=pl.when(bad & ~pl.col("missing").list.contains(INPUT_ERROR))
+        .then(pl.col("missing").list.concat(pl.lit([INPUT_ERROR])))
+        .otherwise(pl.col("missing")),
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from carveout.facts import END_USES, FOOTNOTES, ITEM_KINDS
+from carveout import boundary
+from carveout.facts import ITEM_KINDS
 from carveout.materials import MATERIALS
 
 EquipmentType = Literal["lithography", "etch", "deposition", "ion_implantation", "inspection", "other"]
@@ -17,7 +18,32 @@ assert set(ITEM_KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    # extra="forbid": a misspelled key is an error, not a fact silently left unknown; no NaN or infinity.
+    model_config = ConfigDict(extra="forbid", strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: object, info: ValidationInfo) -> object:
+        """``true`` is not a TPP: lax Pydantic would read it as 1."""
+        if isinstance(value, bool):
+            ann = cls.model_fields[info.field_name].annotation if info.field_name else None
+            if ann in _NUMBER_TYPES or set(get_args(ann)) & set(_NUMBER_TYPES):
+                raise ValueError(f"{info.field_name}: {value!r} is not a number")
+        return value
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _checked(check):
+    """A Pydantic pre-validator running one of the boundary's vocabulary checks (None passes: unknown)."""
+    def run(value: object, info: ValidationInfo) -> object:
+        return None if value is None else check(value, info.field_name or "value")
+    return BeforeValidator(run)
+
+
+Country = Annotated[str | None, _checked(boundary.country)]
+Eccn = Annotated[str | None, _checked(boundary.eccn)]
 
 
 class Precision(_Strict):
@@ -67,10 +93,10 @@ class SmeSpec(_Strict):
 class ItemSpec(_Strict):
     """An item as a compliance officer describes it from its datasheet."""
 
-    kind: Kind | None = None
+    kind: Annotated[Kind | None, _checked(boundary.item_kind)] = None
     name: str | None = None
-    eccn: str | None = Field(default=None, description="declared ECCN, when classified elsewhere")
-    base_eccn: str | None = Field(default=None, description="ECCN it would otherwise have (for .z)")
+    eccn: Eccn = Field(default=None, description="declared ECCN, when classified elsewhere")
+    base_eccn: Eccn = Field(default=None, description="ECCN it would otherwise have (for .z)")
     tpp: float | None = Field(default=None, ge=0)
     mac_tops: float | None = Field(default=None, ge=0)
     bit_length: int | None = Field(default=None, gt=0, le=128)
@@ -137,8 +163,8 @@ class ItemSpec(_Strict):
 
 class EndUser(_Strict):
     name: str | None = None
-    country: str | None = Field(default=None, min_length=2, max_length=2)
-    headquarters_country: str | None = Field(default=None, min_length=2, max_length=2)
+    country: Country = None
+    headquarters_country: Country = None
     entity_list_footnote: int | None = None
     listed: bool | None = None
     affiliate_of_listed: bool | None = Field(
@@ -151,8 +177,8 @@ class EndUser(_Strict):
 
     @model_validator(mode="after")
     def _footnote(self) -> EndUser:
-        if self.entity_list_footnote not in (None, 0, *FOOTNOTES):
-            raise ValueError(f"entity_list_footnote must be one of {FOOTNOTES} or null")
+        """A footnote is part of an Entity List entry: it implies listed, and contradicts listed: false."""
+        self.listed = boundary.footnote_listed(self.entity_list_footnote, self.listed)
         return self
 
 
@@ -175,12 +201,13 @@ class Transaction(_Strict):
     date: dt.date | None = None
     item: ItemSpec
     exporter: str | None = None
-    exporter_hq_country: str | None = Field(default=None, min_length=2, max_length=2)
-    ship_from: str | None = Field(default=None, min_length=2, max_length=2)
-    transaction_type: Literal["export", "reexport", "in-country transfer"] | None = None
-    destination: str | None = Field(default=None, min_length=2, max_length=2)
+    exporter_hq_country: Country = None
+    ship_from: Country = None
+    transaction_type: Annotated[Literal["export", "reexport", "in-country transfer"] | None,
+                                _checked(boundary.transaction_type)] = None
+    destination: Country = None
     end_user: EndUser = Field(default_factory=EndUser)
-    end_use: str | None = None
+    end_use: Annotated[str | None, _checked(boundary.end_use)] = None
     facility_id: str | None = None
     origin: Origin = Field(default_factory=Origin)
     value_usd: float | None = Field(default=None, ge=0)
@@ -202,12 +229,6 @@ class Transaction(_Strict):
     for_use_outside_prc: bool | None = Field(
         default=None, description="items produced with this shipment go to end users outside the PRC/Macau (2022 TGL)")
 
-    @model_validator(mode="after")
-    def _end_use(self) -> Transaction:
-        if self.end_use is not None and self.end_use not in END_USES:
-            raise ValueError(f"end_use {self.end_use!r} is not one of: {', '.join(END_USES)}")
-        return self
-
     def facts(self) -> dict:
         eu = self.end_user
         item = self.item
@@ -228,8 +249,9 @@ class Transaction(_Strict):
             "end_user_country": eu.country,
             "end_user_hq_country": eu.headquarters_country,
             "end_user_listed": eu.listed,
+            # not listed means no footnote; listed without a footnote stated leaves the footnote unknown
             "entity_list_footnote": eu.entity_list_footnote
-            if eu.entity_list_footnote is not None else (0 if eu.listed is not None else None),
+            if eu.entity_list_footnote is not None else (0 if eu.listed is False else None),
             "end_user_affiliate_of_listed": eu.affiliate_of_listed,
             "end_user_majority_owned_by_d5_hq": eu.majority_owned_by_d5_hq,
             "end_use": self.end_use,

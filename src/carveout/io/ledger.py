@@ -6,6 +6,7 @@ Bad cells do not drop a row: the row keeps going with that fact unknown (so it c
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from carveout.facts import END_USES, FOOTNOTES, ITEM_KINDS, SCHEMA, TRANSACTION_TYPES
+from carveout import boundary
+from carveout.facts import SCHEMA
 
 # Friendly column names a user may write, mapped to fact names.
 ALIASES = {
@@ -24,16 +26,6 @@ ALIASES = {
     "headquarters_country": "end_user_hq_country", "end_user_headquarters_country": "end_user_hq_country",
     "value": "value_usd", "qty": "quantity",
 }
-COUNTRY_COLUMNS = ("ship_from", "destination", "end_user_country", "end_user_hq_country", "exporter_hq_country")
-COUNTRY_HINTS = {
-    "CHINA": "CN", "PRC": "CN", "MACAU": "MO", "MACAO": "MO", "HONG KONG": "HK", "KOREA": "KR",
-    "SOUTH KOREA": "KR", "TAIWAN": "TW", "JAPAN": "JP", "NETHERLANDS": "NL", "USA": "US",
-    "UNITED STATES": "US", "GERMANY": "DE", "SINGAPORE": "SG", "RUSSIA": "RU", "INDIA": "IN",
-}
-TRUE = ("true", "yes", "y", "1", "t")
-FALSE = ("false", "no", "n", "0", "f")
-
-
 class LedgerError(ValueError):
     """A ledger that cannot be read at all (not a row-level problem)."""
 
@@ -70,75 +62,84 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, Callable[[pl.Expr], pl.Expr]]:
     raise LedgerError(f"{path}: unsupported ledger format {suffix!r} (expected .csv, .parquet or .xlsx)")
 
 
-def _check(col: str, raw: pl.Expr, parsed: pl.Expr, expected: str) -> pl.Expr:
-    bad = raw.is_not_null() & (raw.str.strip_chars() != "") & parsed.is_null()
-    return pl.when(bad).then(pl.format("column {}: {} is not {}", pl.lit(col), raw.str.slice(0, 40), pl.lit(expected)))
-
-
 def parse_frame(raw: pl.DataFrame, where: Callable[[pl.Expr], pl.Expr] | None = None,
                 path: str = "<frame>") -> Ledger:
-    """Type a frame of strings into facts; collect per-cell errors instead of failing the file."""
+    """Type a frame of strings into facts; collect per-cell errors instead of failing the file.
+
+    Every check is the boundary's (``carveout.boundary``): cell formats here, vocabularies and ranges in
+    ``validate_frame``. The text of every cell that could not be used is kept in ``unparsed`` (a JSON
+    object, column -> raw text); a user's own ``row`` column is kept as ``input_row``."""
     raw = raw.rename({c: ALIASES.get(c.strip().lower(), c.strip().lower()) for c in raw.columns})
+    if "row" in raw.columns:
+        raw = raw.rename({"row": "input_row"}) if "input_row" not in raw.columns else raw.drop("row")
     where = where or (lambda i: pl.format("row {}", i + 1))
-    unknown = [c for c in raw.columns if c not in SCHEMA]
-    raw = raw.with_row_index("_i")
+    unknown = [c for c in raw.columns if c not in SCHEMA and c != "input_row"]
+    misspelled = _misspelled(unknown, raw.columns)
+    facts = [n for n in SCHEMA if n != "row" and n in raw.columns]
+    raw = raw.with_row_index("_i").with_columns(
+        [pl.col(n).cast(pl.String).alias(f"_raw:{n}") for n in facts if not raw.schema[n].is_nested()]
+        + [pl.struct(pl.col(n)).struct.json_encode().str.slice(len(n) + 4).str.strip_suffix("}").alias(f"_raw:{n}")
+           for n in facts if raw.schema[n].is_nested()]
+    )
     exprs, checks = [], []
-    for name, (dtype, _) in SCHEMA.items():
-        if name == "row" or name not in raw.columns:
-            continue
-        if raw.schema[name].is_nested():
+    for name in facts:
+        dtype = SCHEMA[name][0]
+        have = raw.schema[name]
+        if have.is_nested():
             exprs.append(pl.lit(None, dtype).alias(name))
             checks.append(pl.when(pl.col(name).is_not_null()).then(pl.format(
-                "column {}: a {} value is not {}", pl.lit(name), pl.lit(str(raw.schema[name])), pl.lit(str(dtype)))))
+                "column {}: a {} value is not {}", pl.lit(name), pl.lit(str(have)), pl.lit(str(dtype)))))
             continue
-        if raw.schema[name] == dtype and dtype != pl.String():
-            exprs.append(pl.col(name))  # already typed (Parquet): nothing to parse
+        if have == dtype and dtype != pl.String():
+            exprs.append(pl.col(name))  # already typed (Parquet): ranges are checked below
             continue
-        if raw.schema[name] in (pl.Float64(), pl.Float32(), pl.Int64(), pl.Int32()) and dtype == pl.Float64():
+        if have.is_numeric() and dtype == pl.Float64():
             exprs.append(pl.col(name).cast(pl.Float64))
-            checks.append(pl.when(pl.col(name) < 0).then(pl.format("column {}: {} is not a non-negative number",
-                                                                     pl.lit(name), pl.col(name))))
             continue
-        r = pl.col(name).cast(pl.String).str.strip_chars()
-        r = pl.when(r == "").then(None).otherwise(r)
-        if dtype == pl.Boolean():
-            low = r.str.to_lowercase()
-            parsed = pl.when(low.is_in(TRUE)).then(True).when(low.is_in(FALSE)).then(False)
-            checks.append(_check(name, r, parsed, "true/false"))
-        elif dtype == pl.Date():
-            parsed = r.str.to_date("%Y-%m-%d", strict=False)
-            checks.append(_check(name, r, parsed, "a date YYYY-MM-DD"))
-        elif dtype in (pl.Float64(), pl.Int8(), pl.UInt32()):
-            parsed = r.str.replace_all(",", "").cast(pl.Float64, strict=False)
-            if name == "entity_list_footnote":
-                parsed = pl.when(parsed.is_in([0.0, *map(float, FOOTNOTES)])).then(parsed.cast(pl.Int8))
-                checks.append(_check(name, r, parsed, f"an Entity List footnote (0, {', '.join(map(str, FOOTNOTES))})"))
-            else:
-                parsed = pl.when(parsed >= 0).then(parsed)
-                checks.append(_check(name, r, parsed, "a non-negative number"))
-        elif name in COUNTRY_COLUMNS:
-            up = r.str.to_uppercase()
-            parsed = pl.when(up.str.contains(r"^[A-Z]{2}$")).then(up)
-            hint = up.replace_strict(COUNTRY_HINTS, default=None)
+        r = boundary.clean_expr(pl.col(f"_raw:{name}"))
+        r = pl.when(r != "").then(r)
+        parsed, expected = boundary.parse_cell(r, dtype, name)
+        if dtype != pl.String():
             checks.append(pl.when(r.is_not_null() & parsed.is_null()).then(pl.format(
-                "column {}: {} is not an ISO 3166 alpha-2 code{}", pl.lit(name), r.str.slice(0, 40),
-                pl.when(hint.is_not_null()).then(pl.format(" (did you mean {}?)", hint)).otherwise(pl.lit(""))))
-            )
-        elif name in ("item_kind", "transaction_type", "end_use"):
-            vocab = {"item_kind": ITEM_KINDS, "transaction_type": TRANSACTION_TYPES, "end_use": END_USES}[name]
-            low = r.str.to_lowercase().str.replace_all("_", " ") if name == "transaction_type" else r.str.to_lowercase()
-            parsed = pl.when(low.is_in(list(vocab))).then(low)
-            checks.append(_check(name, r, parsed, "one of " + " | ".join(vocab)))
-        else:
-            parsed = r
+                "column {}: '{}' is not {}", pl.lit(name), r.str.slice(0, 80), pl.lit(expected))))
         exprs.append(parsed.alias(name))
+    for col, fact in misspelled.items():
+        cell = pl.col(col).cast(pl.String).str.strip_chars()
+        checks.append(pl.when(cell.is_not_null() & (cell != "")).then(pl.lit(
+            f"column {col}: not a column carveout knows (did you mean {fact}?); its value was not used")))
     err = pl.concat_str(checks, separator="; ", ignore_nulls=True) if checks else pl.lit(None, pl.String)
     # Errors are read from the raw text, in the same pass that replaces it with typed values.
     out = raw.with_columns(*exprs, line=where(pl.col("_i")), error=err.replace("", None))
+    out = boundary.validate_frame(out)  # vocabularies (countries, ECCNs, kinds, end uses) and ranges
+    lost = [
+        pl.when(pl.col(f"_raw:{n}").str.strip_chars().ne("").fill_null(False) & pl.col(n).is_null())
+        .then(pl.struct(pl.col(f"_raw:{n}").alias(n)).struct.json_encode().str.slice(1).str.strip_suffix("}"))
+        for n in facts
+    ] + [
+        pl.when(pl.col(c).cast(pl.String).str.strip_chars().ne("").fill_null(False))
+        .then(pl.struct(pl.col(c).cast(pl.String)).struct.json_encode().str.slice(1).str.strip_suffix("}"))
+        for c in misspelled
+    ]
+    unparsed = pl.concat_str(lost, separator=",", ignore_nulls=True) if lost else pl.lit("")
     out = out.with_columns(
-        error=pl.when(pl.col("error").is_not_null()).then(pl.format("{}, {}", pl.col("line"), pl.col("error")))
+        error=pl.when(pl.col("error").is_not_null()).then(pl.format("{}, {}", pl.col("line"), pl.col("error"))),
+        unparsed=pl.when(unparsed != "").then(pl.concat_str([pl.lit("{"), unparsed, pl.lit("}")])),
     )
-    return Ledger(out.drop("_i"), path, unknown)
+    return Ledger(out.drop(["_i", *[c for c in out.columns if c.startswith("_raw:")]]), path, unknown)
+
+
+def _misspelled(unknown: list[str], present: list[str]) -> dict[str, str]:
+    """Unknown columns that look like a fact the ledger lacks (``is_informd``): their values would be
+    silently dropped, so every row that fills one gets an error instead."""
+    names = [n for n in SCHEMA if n != "row"] + list(ALIASES)
+    out = {}
+    for c in unknown:
+        match = difflib.get_close_matches(c, names, n=1, cutoff=0.85)
+        if match:
+            fact = ALIASES.get(match[0], match[0])
+            if fact not in present:
+                out[c] = fact
+    return out
 
 
 def read_ledger(path: str | os.PathLike) -> Ledger:

@@ -23,6 +23,7 @@ import polars as pl
 
 import carveout
 from carveout import engine
+from carveout.batch import evaluate_facts
 from carveout.facts import SCHEMA
 from carveout.model import Determination, Transaction, document_of, fact_paths
 from carveout.service import features
@@ -110,10 +111,13 @@ def outcomes_from_frame(facts: pl.DataFrame, result: pl.DataFrame) -> list[Outco
                         pl.col("reasons").cast(pl.List(pl.String)), "missing", "license_exceptions",
                         "authorization", "review_policy", "rules_version").to_dicts()
     out = []
-    for inp, r in zip(inputs, res, strict=True):
+    extra = [c for c in ("input_row", "error", "unparsed") if c in result.columns]
+    extras = result.select(pl.col(extra).cast(pl.String)).to_dicts() if extra else [{}] * result.height
+    for inp, r, x in zip(inputs, res, extras, strict=True):
         out.append(Outcome(
             row_no=int(r["row"]), input_kind="facts",
-            inputs={"facts": {k: v for k, v in inp.items() if v is not None}, "as_of": None},
+            inputs={"facts": {k: v for k, v in inp.items() if v is not None}, "as_of": None,
+                    **{k: v for k, v in x.items() if v is not None}},
             license_required=r["license_required"], eccn=r["eccn"], classification=r["classification"],
             reasons=list(r["reasons"] or []), missing=list(r["missing"] or []),
             license_exceptions=list(r["license_exceptions"] or []), authorization=r["authorization"],
@@ -241,13 +245,12 @@ class JobRunner:
         self.store.update_run(run_id, status="running", total_rows=facts.height, done_rows=done,
                               errors=err_list)
         as_of = date.fromisoformat(run["as_of"]) if run["as_of"] else None
-        if "row" not in facts.columns:
-            facts = facts.with_row_index("row", offset=1)
         for start in range(done, facts.height, self.chunk_rows):
             if self._stop.is_set():
                 return
             chunk = facts.slice(start, self.chunk_rows)
-            result = engine.evaluate(chunk, as_of=as_of)
+            # the shared wrapper: same input-error handling as the CLI; rows numbered from 1 in the store
+            result = evaluate_facts(chunk, as_of=as_of, first_row=start + 1)
             outs = outcomes_from_frame(chunk, result)
             if as_of:
                 for o in outs:
