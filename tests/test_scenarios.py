@@ -92,8 +92,9 @@ def test_revoking_a_veu_site_licenses_exactly_its_eligible_rows(tmp_path):
     base = engine.evaluate(led, as_of=VEU_DAY, screen=False)
     # An authorized VEU site whose Supp. 7 eligible-item list was not captured can neither cover nor exclude an
     # item: those rows wait for review (issue #12 item 6), and the revocation turns them into licences.
-    unknown_cover = "resolve: part748.15.veu (15 CFR 748.15; Supp. 7 to part 748)"
-    veu_rows = base.filter(pl.col("missing").list.contains(unknown_cover))
+    from carveout.rules.asks import ASK
+
+    veu_rows = base.filter(pl.col("missing").list.contains(ASK["part748.15.veu"]))
     assert set(veu_rows["facility_id"]) == {"SAMSUNG-XIAN", "SKH-WUXI"}
     assert set(veu_rows["license_required"]) == {"needs_review"}
     sc = write(tmp_path, {"name": "revoke_xian", "effective": "2024-06-01",
