@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -15,3 +16,11 @@ def load_cases(name: str):
 @pytest.fixture(scope="session")
 def cases_dir() -> Path:
     return CASES
+
+
+def merge_case(base: dict, over: dict) -> dict:
+    """A case's shipment laid over a file's defaults, nested dicts merged key by key."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = merge_case(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import date
 
 import pytest
 from conftest import load_cases
+from conftest import merge_case as _merge
 
 import carveout
 
 CCL = load_cases("part774_ccl.yaml")
 LIC = load_cases("licence.yaml")
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 @pytest.mark.parametrize("case", CCL, ids=[c["name"] for c in CCL])

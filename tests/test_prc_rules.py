@@ -3,11 +3,11 @@ vocabulary, and the combined US+CN verdict."""
 
 from __future__ import annotations
 
-import copy
 from datetime import date
 
 import pytest
 from conftest import load_cases
+from conftest import merge_case as _merge
 from pydantic import ValidationError
 
 from carveout import api, engine
@@ -17,13 +17,6 @@ from carveout.rules.registry import all_rules
 
 PRC = load_cases("prc.yaml")
 CN = ruleset_for("CN")
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 @pytest.mark.parametrize("case", PRC["cases"], ids=[c["name"] for c in PRC["cases"]])

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import date
 
 import pytest
 from conftest import load_cases
+from conftest import merge_case as _merge
 
 import carveout
 from carveout import catalogue_data
 
 REVIEW = load_cases("review_2026.yaml")
 CASES = REVIEW["cases"]
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def test_every_case_names_its_source_and_finding():
