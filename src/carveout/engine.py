@@ -20,9 +20,11 @@ from functools import cached_property, partial
 
 import polars as pl
 
+from carveout import boundary
 from carveout import facts as fx
 from carveout.asof import as_date
 from carveout.rules import params as prm
+from carveout.rules import part738
 from carveout.rules.asks import ask
 from carveout.rules.registry import F, Rule, all_rules, catalogue, note
 from carveout.signatures import Buckets, VerdictCache, analyse, signature_hash
@@ -35,7 +37,10 @@ note(
     "No licence requirement among the modelled rules applies on this date with these facts.",
 )
 REVIEW = "?"
-BASE_MISSING = "base_eccn (the ECCN the item falls in on this date when the declared one does not apply yet)"
+OPTIONAL = frozenset({"base_eccn", "eccn_declared"})  # facts a rule may read but the user need not give
+BASE_MISSING = ("base_eccn (the other CCL entry that describes the item, if any: e.g. 3A001 or 5A002, whose .z "
+                "paragraph it then falls in, or 3A991/EAR99 when none; or the entry it falls in while the declared "
+                "one does not apply yet)")
 
 
 @dataclass
@@ -365,8 +370,8 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
     policy_rule = _chain([(r.id, col[r.id].fill_null(False)) for r in policies], "")  # the one that decided
     notices = [(r.id, col[r.id].fill_null(False)) for r in by_stage.get("notice", [])]
     notices += [(r.id, col[r.id].fill_null(False)) for r in unenforced]
-    # base_eccn is named by its own, clearer message below.
-    missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]) - {"base_eccn"})]
+    # base_eccn is named by its own, clearer message below; a declared ECCN is optional (specs classify).
+    missing = [m for r in enforced_reqs for m in _missing(col[r.id], _root_facts(exprs[r.id]) - OPTIONAL)]
     missing += [pl.when(pl.col("subject_to_ear").is_null()).then(m) for m in jur_missing]
     missing.append(
         pl.when(pl.col("ccl_eccn").is_null() & _conflict(pl.col("eccn_declared"))).then(
@@ -385,7 +390,9 @@ def _license(sig: _Steps, rules: list[Rule], p: prm.Params, day: date) -> _Steps
         if "base_eccn" in roots:  # an optional fact: named when a rule that reads it stayed unknown
             gone = col[r.id].is_null() & pl.col("base_eccn").is_null() & pl.col("ccl_eccn").is_not_null()
             missing.append(pl.when(gone).then(pl.lit(BASE_MISSING)))
-        known = [pl.col(c).is_not_null() for c in sorted(roots - {"base_eccn"})]  # optional
+        known = [pl.col(c).is_not_null() for c in sorted(roots - OPTIONAL)]
+        if "base_eccn" in roots:  # unknown only for want of the .z base entry: base_eccn says it all
+            known.append(~part738.z_undecided())
         # an unknown computed input (ECCN, subject to the EAR) is named where it is computed
         computed = ("eccn", "ccl_eccn", "ac_level", "subject_to_ear")
         known += [pl.col(c).is_not_null() for c in computed if c in exprs[r.id].meta.root_names()]
@@ -603,7 +610,8 @@ def _buckets(rs: RuleSet, epoch: int) -> Buckets:
     if got is None:
         _, _, _, cols, steps = _plan(rs, epoch)
         floats = [c for c in cols if c in fx.SCHEMA and fx.SCHEMA[c][0] == pl.Float64]
-        got = rs.plans[key] = analyse(steps.expressions(), floats) if BUCKETED else Buckets({})
+        bounds = {c: (lo, hi) for c, (lo, hi, _) in boundary.RANGES.items()}
+        got = rs.plans[key] = analyse(steps.expressions(), floats, bounds) if BUCKETED else Buckets({})
     return got
 
 

@@ -17,7 +17,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -64,12 +64,17 @@ class Buckets:
         return Buckets({f: tuple(sorted({t for b in many for t in b.cuts[f]})) for f in sorted(common)})
 
 
-def analyse(exprs: Iterable[pl.Expr], candidates: Iterable[str]) -> Buckets:
+def analyse(exprs: Iterable[pl.Expr], candidates: Iterable[str],
+            bounds: Mapping[str, Iterable[float]] | None = None) -> Buckets:
     """Which of ``candidates`` (float facts) ``exprs`` only ever compare with literals or test for null,
     and against which values. Read from the serialised expression trees, so a new threshold or rule is
-    picked up without code; anything the walk does not recognise makes the fact unbucketed (exact)."""
+    picked up without code; anything the walk does not recognise makes the fact unbucketed (exact).
+
+    ``bounds`` are cut too: the limits of a fact's valid range (0, 100, infinity), so a value outside it
+    (-5, inf) never shares a bucket, and so a representative, with a valid one. Validation runs on the
+    representatives, so without these cuts an ``inf`` could borrow the verdict of a large finite TPP."""
     cands = set(candidates)
-    cuts: dict[str, set[float]] = {c: set() for c in cands}
+    cuts: dict[str, set[float]] = {c: set((bounds or {}).get(c, ())) for c in cands}
     bad: set[str] = set()
     for e in exprs:
         if not cands & set(e.meta.root_names()):

@@ -243,7 +243,7 @@ def country_chart(f: Facts, p: Params) -> pl.Expr:
     given without its paragraph, is unknown. An item also described by another ECCN (its base ECCN,
     e.g. 3A001 for a 3A001.z chip) is checked against that entry's controls too."""
     eccn = pl.col("ccl_eccn")
-    other = pl.when(f.base_eccn.is_null()).then(pl.lit(False)).otherwise(_verdict(f.base_eccn, f, p))
+    other = pl.when(f.base_eccn.is_null()).then(_z_alternative(f, p)).otherwise(_verdict(f.base_eccn, f, p))
     # A declared entry that did not exist yet, or a paragraph not yet binding (compliance date): the
     # item's other ECCN decides; without one the answer is unknown.
     *_, defer, defer_para = _keys(p)
@@ -252,6 +252,34 @@ def country_chart(f: Facts, p: Params) -> pl.Expr:
     base_only = pl.when(f.base_eccn.is_null()).then(None).otherwise(_verdict(f.base_eccn, f, p))
     own = pl.when(deferred).then(base_only).otherwise(_verdict(eccn, f, p) | other)
     return pl.col("subject_to_ear") & own
+
+
+def z_undecided() -> pl.Expr:
+    """A 3A090/4A090 .a/.b item known only from its parameters: no declared ECCN, no base ECCN, so whether
+    another entry's .z paragraph describes it is open."""
+    return (
+        pl.col("eccn_declared").is_null()
+        & pl.col("base_eccn").is_null()
+        & pl.col("ac_level").is_in(["a", "b"])
+        & pl.col("ccl_eccn").str.contains(r"^[34]A090")
+    ).fill_null(False)
+
+
+def _z_alternative(f: Facts, p: Params) -> pl.Expr:
+    """An item classified as 3A090/4A090 .a/.b from its parameters alone, with no base ECCN and no declared
+    ECCN, may also be described by an entry with a .z paragraph (3A001, 5A002, ...): it then sits in that
+    .z paragraph and carries the entry's own controls too (Supp. 1 to part 774, the .z paragraphs of
+    88 FR 73458). When one of those .z entries would need a licence here, or cannot be read, whether the
+    item has such a base entry decides the answer: unknown, so the engine asks for base_eccn. When none
+    would, the answer does not depend on it: False."""
+    bases = list(p.z_base_eccns or [])
+    if not bases:
+        return pl.lit(False)
+    from_specs = z_undecided()
+    alt = pl.lit(False)
+    for b in bases:
+        alt = alt | _verdict(pl.lit(f"{b}.z"), f, p)
+    return pl.when(from_specs & alt.fill_null(True)).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False))
 
 
 @rule(
