@@ -24,7 +24,20 @@ CHANGES = [
     ("military_end_use_supp2_destinations", "RU", date(2022, 2, 24), False),  # 87 FR 12226: moved to (a)(2)
     ("military_end_use_any_item_destinations", "RU", date(2022, 2, 24), True),  # 87 FR 12226
     ("sme_advanced_eccns", "3B001.f.5", date(2024, 12, 2), True),  # 89 FR 96790 (inference, see facts doc)
+    # Supp. 4 to part 742 was created by 89 FR 96790 (2024-12-02); members named by CSIS (Dec 2024)
+    ("equivalent_controls_countries", "JP", date(2024, 12, 2), True),
+    ("equivalent_controls_countries", "NL", date(2024, 12, 2), True),
+    ("equivalent_controls_countries", "GB", date(2024, 12, 2), True),
+    ("equivalent_controls_countries", "AU", date(2024, 12, 2), True),
 ]
+
+
+# Countries CSIS names as NOT on Supp. 4 to part 742 (C-secondary; the full list is still unverified).
+@pytest.mark.parametrize("country", ["KR", "SG", "MY", "TW", "IL"])
+def test_supp4_742_leaves_out_the_countries_csis_names(country):
+    p = params_at(date(2025, 6, 1))
+    assert country not in p.get("equivalent_controls_countries")
+    assert country in p.get("equivalent_controls_known_excluded")
 
 
 @pytest.mark.parametrize(("name", "member", "day", "after"), CHANGES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CHANGES])

@@ -130,9 +130,10 @@ def _supercomputer_items(f: Facts) -> pl.Expr:
     "part744.23.a1.supercomputer.2022",
     cite=f"15 CFR {SUPER22}",
     stage="require",
-    effective="2022-10-07",
+    effective="2022-10-21",
     until="2023-11-16",
-    source=OCT22,
+    source=OCT22 + "; supercomputer limbs (a)(1)(i)-(ii), (a)(2)(i)-(ii) effective 2022-10-21: an eCFR copy of "
+    "744.23 as amended on 2022-10-07 shows them [Reserved] (AlextheYounga/ecfr, docs/regulatory-facts.md)",
 )
 def supercomputer_2022(f: Facts, p: Params) -> pl.Expr:
     """ICs and computers in the listed ECCNs for a supercomputer in the PRC (and Macau from 2023-01-17)."""

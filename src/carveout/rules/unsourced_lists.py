@@ -4,6 +4,12 @@ Two lists are still unverified (docs/regulatory-facts.md, "Lists not checked aga
 Supp. No. 4 to part 742 (countries with equivalent SME controls: public summaries count 33, carveout
 holds 34 and cannot tell which entry is wrong) and Supp. No. 2 to part 744 (the ECCNs 744.21 reaches).
 Each verdict that depends on one of them carries the notice, so a reviewer knows to check it.
+
+Issue #11 (2026-12-01) looked for the CFR text of both supplements and did not find a readable copy:
+the eCFR mirrors in the code index hold sections, not supplements, and the Federal Register and annual
+CFR copies that contain them (89 FR 96790; 85 FR 23459; CFR 2025 title 15 vol. 2) could only be read
+from their first page. Both notices therefore stay. What was sourced instead: the 744.21 destinations
+(eCFR copy), and the Supp. 4 members and non-members CSIS names (tests/test_history_params.py).
 """
 
 from __future__ import annotations
