@@ -358,3 +358,23 @@ def test_cli_single_name_and_load(monkeypatch: pytest.MonkeyPatch, full: Screene
     assert res.exit_code == 0 and "EL" in res.output
     res = CliRunner().invoke(lists_app, ["load", str(FIX / "malformed.csv")])
     assert res.exit_code == 2 and "line 3" in res.output
+
+
+# ------------------------------------------------------------------------------------------- double typos
+
+
+def test_two_slips_in_one_long_word_still_match_that_word() -> None:
+    from carveout.screening.screener import TYPO_X2_SCORE, _token_match
+
+    assert _token_match("zromroud", "zomoroud") == (TYPO_X2_SCORE, "fuzzy")  # 8 letters: 2 edits allowed
+    assert _token_match("shonaku", "shoroku") == (TYPO_X2_SCORE, "fuzzy")
+    # six letters allow one edit only: two different brand syllables are not a typo
+    assert _token_match("jiarui", "jiashi")[0] == 0.0
+    # three edits in eight letters are too many
+    assert _token_match("zomxrxux", "zomoroud")[0] == 0.0
+
+
+@pytest.mark.parametrize(("query", "listed"), [("ZrOMROUD", "ZOMOROUD"), ("ISHIDA, Shonaku", "ISHIDA, Shoroku")])
+def test_double_typo_reaches_its_entry(full: Screener, query: str, listed: str) -> None:
+    res = full.screen(query, limit=1)
+    assert res.status != "clear" and res.matches[0].name == listed

@@ -24,7 +24,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel, JaroWinkler, Prefix
+from rapidfuzz.distance import OSA, Indel, JaroWinkler, Prefix
 
 from . import crossscript
 from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold, token_keys
@@ -55,6 +55,8 @@ SUBSTITUTION_IDF = 5.0
 SUBSTITUTION_FACTOR = 0.85
 CANDIDATES = 40  # names taken from blocking into pre-ranking
 DETAILED = 12  # names given the full feature comparison
+TYPO_CHARS = 3.5  # a long token may carry one edit per this many letters (7-10 letters: 2 edits) ...
+TYPO_X2_SCORE = 0.8  # ... and then counts this much of an exact token
 
 Status = Literal["match", "possible", "clear"]
 
@@ -184,6 +186,12 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
         # metaphone collides on short words ("baidu"/"boet"): demand length and some spelling agreement
         if len(q) >= 5 and len(c) >= 5 and jw >= 0.75 and metaphone(q) == metaphone(c):
             return 0.85, "phonetic"
+        # two slips in one long word ("zromroud"/"zomoroud", "shonaku"/"shoroku"): OSA distance scaled by length
+        # (1 edit per TYPO_CHARS letters of the shorter word), same first letter, scored below a single typo
+        if jw >= 0.74 and q[0] == c[0]:
+            limit = int(min(len(q), len(c)) / TYPO_CHARS)
+            if limit >= 2 and OSA.distance(q, c, score_cutoff=limit) <= limit:
+                return TYPO_X2_SCORE, "fuzzy"
     if len(q) >= 3 and len(c) > len(q) and c.startswith(q):
         return 0.8, "abbreviation"
     return 0.0, ""
