@@ -155,7 +155,8 @@ def test_former_and_bracketed_names_become_aliases(name: str, alias: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "name", ["Solar Way (Hong Kong) Ltd.", "A. ROSENTHAL (PTY) LTD.", "China Communications Construction Group (Limited)"]
+    "name",
+    ["Solar Way (Hong Kong) Ltd.", "A. ROSENTHAL (PTY) LTD.", "China Communications Construction Group (Limited)"],
 )
 def test_bracketed_city_or_legal_form_is_no_alias(name: str) -> None:
     assert not [t for t, _, a in name_variants(name) if a]
