@@ -378,3 +378,22 @@ def test_two_slips_in_one_long_word_still_match_that_word() -> None:
 def test_double_typo_reaches_its_entry(full: Screener, query: str, listed: str) -> None:
     res = full.screen(query, limit=1)
     assert res.status != "clear" and res.matches[0].name == listed
+
+
+def test_one_word_after_a_comma_is_a_given_name_not_an_address() -> None:
+    assert normalize("PAN, Hao") == ("pan", "hao")
+    assert normalize("KIM, Dong") == ("kim", "dong")
+    assert normalize("Huawei Technologies Co., Ltd., No. 2 Road, Shenzhen") == ("huawei", "technology")
+
+
+def test_liability_alone_is_a_legal_word(full: Screener) -> None:
+    res = full.screen("LIABILITY COMPANY CARBONTEX LIMITED", limit=1)
+    assert res.status == "match" and res.matches[0].name == "LIMITED LIABILITY COMPANY CARBONTEX"
+
+
+def test_distinctive_partial_name_reaches_its_entry_and_generic_one_does_not_match(full: Screener) -> None:
+    res = full.screen("Huawei Technologies", "CN", limit=1)
+    assert res.status == "match" and "huawei" in res.matches[0].name.lower()
+    assert full.screen("ZOMOROUD", limit=1).matches[0].name == "ZOMOROUD"
+    for generic in ("Technology Co", "International Trading Co., Ltd.", "Research and Production Company"):
+        assert full.screen(generic).status != "match", generic

@@ -166,3 +166,16 @@ def test_former_name_reaches_its_entry(full: Screener) -> None:
     res = full.screen("IPP-International Petroleum Products Ltd", limit=1)
     assert res.status == "match" and res.matches[0].name.startswith("LTS Holding Limited")
     assert res.matches[0].features.alias_hit
+
+
+def test_short_hangul_word_is_also_read_as_a_personal_name(full: Screener) -> None:
+    # 신용 is also the glossary word "credit"; as a whole three-syllable word it is the name Sin Yong Il
+    res = full.screen("신용일", "KP", limit=1)
+    assert res.status != "clear" and res.matches[0].name == "SIN, Yong Il"
+
+
+def test_russian_dzh_folds_to_j() -> None:
+    from carveout.screening.index import rom_fold
+
+    assert rom_fold("dzhetkom") == rom_fold("jetcom")
+    assert rom_fold("fdzhord") == rom_fold("fjord")

@@ -182,7 +182,13 @@ def _korean(text: str) -> list[str]:
             mr_split.append(" ".join(syl))  # personal names: the list prints syllables apart ("Kim Su Gil")
             rr.append(_rr_word(piece))
             rr_split.append(" ".join(_rr_word(c) for c in piece))
-    return [" ".join(r) for r in (mr, mr_split, rr, rr_split)]
+    out = [" ".join(r) for r in (mr, mr_split, rr, rr_split)]
+    word = text.strip()
+    if 2 <= len(word) <= 4 and all(_HANGUL.match(c) for c in word):
+        # one short Hangul word is most often a personal name (신용일 = Sin Yong Il), even when its syllables also
+        # spell a glossary word (신용 = credit): read it syllable by syllable as well
+        out += [" ".join(_mr_syllable(c) for c in word), " ".join(_rr_word(c) for c in word)]
+    return out
 
 
 def renderings(text: str) -> list[str]:

@@ -122,7 +122,7 @@ LEGAL_TOKENS = frozenset(
     "tbk ltda sae aktiengesellschaft gesellschaft establishment est ent intl_legal cia sociedad anonima "
     "youxian gongsi zeren gufen kaisha kabushiki hoesa jusik chusik yugen "
     "obshchestvo obshestvo ogranichennoy ogranichennoi otvetstvennostyu otvetstvennostiu aktsionernoe "
-    "aktsionernoye zakrytoe otkrytoe publichnoe tovarystvo sherkat sherkate".split()
+    "aktsionernoye zakrytoe otkrytoe publichnoe tovarystvo sherkat sherkate liability".split()
 )
 _LEGAL_SEQS = [
     ("jicheng", "dianlu"),
@@ -317,8 +317,10 @@ def _stem(tok: str) -> str:
 
 
 def _is_address(segment: str) -> bool:
-    toks = _SPLIT.split(segment.lower())
-    return any(t.isdigit() or t in _ADDRESS_WORDS for t in toks if t)
+    toks = [t for t in _SPLIT.split(segment.lower()) if t]
+    if len(toks) == 1 and toks[0].isalpha():
+        return False  # "PAN, Hao", "ZHANG, Jie", "KIM, Dong": a given name, not an address word on its own
+    return any(t.isdigit() or t in _ADDRESS_WORDS for t in toks)
 
 
 def _drop_address_tail(text: str) -> str:
