@@ -177,7 +177,8 @@ def _reference_candidates(ix, tokens: tuple[str, ...], k: int = 40) -> list[int]
     """candidates() as first written: every posting read name by name, then a stable sort."""
     from carveout.screening.index import MAX_DERIVED_POSTING, MAX_POSTING, blocking_keys
 
-    keys = [key for key in blocking_keys(tokens) if key in ix.postings]
+    near = {u for t in tokens for u in ix.near_tokens(t)}
+    keys = [key for key in blocking_keys(tokens) | near if key in ix.postings]
     usable = [k2 for k2 in keys if len(ix.postings[k2]) <= (MAX_POSTING if k2[1:2] != ":" else MAX_DERIVED_POSTING)]
     if not usable and keys:
         usable = [min(keys, key=lambda x: (len(ix.postings[x]), x))]
@@ -397,3 +398,20 @@ def test_distinctive_partial_name_reaches_its_entry_and_generic_one_does_not_mat
     assert full.screen("ZOMOROUD", limit=1).matches[0].name == "ZOMOROUD"
     for generic in ("Technology Co", "International Trading Co., Ltd.", "Research and Production Company"):
         assert full.screen(generic).status != "match", generic
+
+
+def test_one_edit_neighbours_of_an_unknown_word(full: Screener) -> None:
+    ix = full.index
+    assert "global" in ix.near_tokens("glrbal")  # substitution
+    assert "tenglan" in ix.near_tokens("tenlan")  # deletion
+    assert ix.near_tokens("global") == []  # a listed word needs no neighbours
+    assert ix.near_tokens("mitgo") == [] or all(len(u) >= 5 for u in ix.near_tokens("mitgo"))
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [("GLrBAL ENERGY COMPANY S.A.S.", "GLOBAL ENERGY COMPANY S.A.S."), ("TENLAN LIMITED", "TENGLAN LIMITED")],
+)
+def test_typo_that_breaks_every_blocking_key_still_reaches_its_entry(full: Screener, query: str, listed: str) -> None:
+    res = full.screen(query, limit=1)
+    assert res.status != "clear" and res.matches[0].name == listed

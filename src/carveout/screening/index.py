@@ -2,7 +2,9 @@
 
 A query must be compared with a handful of listed names, not 80,000. Every listed name (and alias, and useful
 variant) is filed under its normalised tokens, their metaphone codes, 4-letter prefixes and joined neighbour
-pairs ("hua wei" -> "huawei"); a query collects names sharing rare keys, weighted by inverse frequency.
+pairs ("hua wei" -> "huawei"); a query collects names sharing rare keys, weighted by inverse frequency. A query
+word the list never uses also reads the postings of the listed words one edit away (a deletion index built in
+`finish`), so a slip that breaks prefix, suffix and metaphone keys at once still finds the name.
 
 The normalised names are cached in an embedded DuckDB file keyed by the list's content hash, so the
 normalisation cost is paid once per list version.
@@ -129,6 +131,14 @@ def token_keys(t: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+NEAR_MIN_LEN = 5  # shorter words get no one-edit neighbourhood (too many neighbours)
+NEAR_MAX = 20  # at most this many neighbours of one query word become blocking keys
+
+
+def _deletes(t: str) -> set[str]:
+    return {t[:i] + t[i + 1 :] for i in range(len(t))}
+
+
 def blocking_keys(tokens: Iterable[str]) -> set[str]:
     toks = list(tokens)
     keys: set[str] = set()
@@ -161,6 +171,7 @@ class NameIndex:
     default_idf: float = 0.0  # idf of a token the list never uses
     fold_groups: dict[str, list[str]] = field(default_factory=dict)  # ocr_fold(token) -> listed tokens
     rom_groups: dict[str, list[str]] = field(default_factory=dict)  # rom_fold(token) -> listed tokens
+    del_groups: dict[str, list[str]] = field(default_factory=dict)  # token minus one letter -> listed tokens
     _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
 
     def __len__(self) -> int:
@@ -201,7 +212,27 @@ class NameIndex:
             if len(t) >= 3:
                 rom.setdefault(rom_fold(t), []).append(t)
         self.rom_groups = rom
+        dels: dict[str, list[str]] = {}
+        for t in self.token_idf:
+            if len(t) >= NEAR_MIN_LEN:
+                for d in _deletes(t):
+                    dels.setdefault(d, []).append(t)
+        self.del_groups = dels
         return self
+
+    def near_tokens(self, t: str) -> list[str]:
+        """Listed tokens one edit from a query word the list never uses: an insertion, a deletion, or (a deletion
+        from each word reaching the same string) a substitution or neighbour swap. Blocking on them lets a slip
+        that breaks the word's prefix, suffix and metaphone keys ("Glrbal", "Tenlan") still reach the name."""
+        if len(t) < NEAR_MIN_LEN or t in self.token_idf:
+            return []
+        groups, idf = self.del_groups, self.token_idf
+        out = list(groups.get(t, ()))
+        for d in _deletes(t):
+            if len(d) >= NEAR_MIN_LEN and d in idf:  # neighbours are as long as NEAR_MIN_LEN too
+                out.append(d)
+            out += groups.get(d, ())
+        return list(dict.fromkeys(out))[:NEAR_MAX]
 
     def idf(self, tok: str) -> float:
         return self.token_idf.get(tok, self.default_idf)
@@ -210,7 +241,10 @@ class NameIndex:
         """Name ids sharing the rarest blocking keys with the query, best first (ties: first reached first)."""
         postings = self.postings
         found = []
-        for key in blocking_keys(tokens):
+        keys = blocking_keys(tokens)
+        for t in tokens:
+            keys.update(self.near_tokens(t))
+        for key in keys:
             post = postings.get(key)
             if post is not None:
                 found.append((len(post), key, post))
