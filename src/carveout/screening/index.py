@@ -173,6 +173,7 @@ class NameIndex:
     rom_groups: dict[str, list[str]] = field(default_factory=dict)  # rom_fold(token) -> listed tokens
     del_groups: dict[str, list[str]] = field(default_factory=dict)  # token minus one letter -> listed tokens
     _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
+    _near: dict[str, list[str]] = field(default_factory=dict, repr=False)  # near_tokens, memoised
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -226,13 +227,19 @@ class NameIndex:
         that breaks the word's prefix, suffix and metaphone keys ("Glrbal", "Tenlan") still reach the name."""
         if len(t) < NEAR_MIN_LEN or t in self.token_idf:
             return []
+        got = self._near.get(t)
+        if got is not None:
+            return got
         groups, idf = self.del_groups, self.token_idf
         out = list(groups.get(t, ()))
-        for d in _deletes(t):
+        for d in sorted(_deletes(t)):
             if len(d) >= NEAR_MIN_LEN and d in idf:  # neighbours are as long as NEAR_MIN_LEN too
                 out.append(d)
             out += groups.get(d, ())
-        return list(dict.fromkeys(out))[:NEAR_MAX]
+        got = self._near[t] = list(dict.fromkeys(out))[:NEAR_MAX]
+        if len(self._near) > 100_000:
+            self._near.clear()
+        return got
 
     def idf(self, tok: str) -> float:
         return self.token_idf.get(tok, self.default_idf)
