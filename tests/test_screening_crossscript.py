@@ -179,3 +179,9 @@ def test_russian_dzh_folds_to_j() -> None:
 
     assert rom_fold("dzhetkom") == rom_fold("jetcom")
     assert rom_fold("fdzhord") == rom_fold("fjord")
+
+
+def test_branch_cut_tries_a_one_word_city_and_a_bracketed_place_before_the_legal_form() -> None:
+    assert "PARSIAN BANK" in branch_variants("PARSIAN BANK Dubai Branch")
+    assert "Sugon Co., Ltd" in branch_variants("Sugon (Guangzhou) Co., Ltd.")
+    assert branch_variants("CHINA MOBILE LIMITED") == []
