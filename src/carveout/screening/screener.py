@@ -55,9 +55,10 @@ SUBSTITUTION_IDF = 5.0
 SUBSTITUTION_FACTOR = 0.85
 CANDIDATES = 40  # names taken from blocking into pre-ranking
 DETAILED = 12  # names given the full feature comparison
-# A query form whose rarest word is this common (idf < 4.5: "technology" 3.4, "trading" 3.8, "international"
-# 4.4; a brand or surname is 5.5-11) is capped below "match": it can be a possible hit for a reviewer, never a match.
-GENERIC_IDF = 4.5
+# A query form whose rarest word is carried by more than GENERIC_NAMES listed names (idf < log(names / 608), 4.5
+# on the CSL: "technology" 3.4, "trading" 3.8, "international" 4.4; a brand or surname is 5.5-11) is capped below
+# "match": a possible hit for a reviewer, never a match. A count, not an idf, so a small list caps nothing.
+GENERIC_NAMES = 608  # = idf 4.5 on the packaged CSL (54,716 indexed names), the value chosen on dev
 GENERIC_RAW_CAP = 0.88  # calibrates to 0.74 < T_HIGH
 TYPO_CHARS = 3.5  # a long token may carry one edit per this many letters (7-10 letters: 2 edits) ...
 TYPO_X2_SCORE = 0.8  # ... and then counts this much of an exact token
@@ -435,9 +436,10 @@ class Screener:
         tokens, prior, party_idx = ix.tokens, ix.prior, ix.party_idx
         weights, wsums, compact, sorted_compact = ix.token_weights, ix.weight_sums, ix.compact, ix.sorted_compact
         idf = ix.idf
+        generic_idf = math.log(max(len(ix), 1) / GENERIC_NAMES)
         for qv in [v for q in qs for v in _query_forms(q, ix)]:
             # a form made of common words only ("Technology Co", "International Trading") names no one party
-            generic = max(map(idf, qv)) < GENERIC_IDF
+            generic = max(map(idf, qv)) < generic_idf
             cands = ix.candidates(qv, CANDIDATES)
             if len(cands) > DETAILED:
                 # cheap C-speed pre-ranking; the detailed feature comparison runs on the few best only
