@@ -177,7 +177,8 @@ def _reference_candidates(ix, tokens: tuple[str, ...], k: int = 40) -> list[int]
     """candidates() as first written: every posting read name by name, then a stable sort."""
     from carveout.screening.index import MAX_DERIVED_POSTING, MAX_POSTING, blocking_keys
 
-    keys = [key for key in blocking_keys(tokens) if key in ix.postings]
+    near = {u for t in tokens for u in ix.near_tokens(t)}
+    keys = [key for key in blocking_keys(tokens) | near if key in ix.postings]
     usable = [k2 for k2 in keys if len(ix.postings[k2]) <= (MAX_POSTING if k2[1:2] != ":" else MAX_DERIVED_POSTING)]
     if not usable and keys:
         usable = [min(keys, key=lambda x: (len(ix.postings[x]), x))]
@@ -358,3 +359,59 @@ def test_cli_single_name_and_load(monkeypatch: pytest.MonkeyPatch, full: Screene
     assert res.exit_code == 0 and "EL" in res.output
     res = CliRunner().invoke(lists_app, ["load", str(FIX / "malformed.csv")])
     assert res.exit_code == 2 and "line 3" in res.output
+
+
+# ------------------------------------------------------------------------------------------- double typos
+
+
+def test_two_slips_in_one_long_word_still_match_that_word() -> None:
+    from carveout.screening.screener import TYPO_X2_SCORE, _token_match
+
+    assert _token_match("zromroud", "zomoroud") == (TYPO_X2_SCORE, "fuzzy")  # 8 letters: 2 edits allowed
+    assert _token_match("shonaku", "shoroku") == (TYPO_X2_SCORE, "fuzzy")
+    # six letters allow one edit only: two different brand syllables are not a typo
+    assert _token_match("jiarui", "jiashi")[0] == 0.0
+    # three edits in eight letters are too many
+    assert _token_match("zomxrxux", "zomoroud")[0] == 0.0
+
+
+@pytest.mark.parametrize(("query", "listed"), [("ZrOMROUD", "ZOMOROUD"), ("ISHIDA, Shonaku", "ISHIDA, Shoroku")])
+def test_double_typo_reaches_its_entry(full: Screener, query: str, listed: str) -> None:
+    res = full.screen(query, limit=1)
+    assert res.status != "clear" and res.matches[0].name == listed
+
+
+def test_one_word_after_a_comma_is_a_given_name_not_an_address() -> None:
+    assert normalize("PAN, Hao") == ("pan", "hao")
+    assert normalize("KIM, Dong") == ("kim", "dong")
+    assert normalize("Huawei Technologies Co., Ltd., No. 2 Road, Shenzhen") == ("huawei", "technology")
+
+
+def test_liability_alone_is_a_legal_word(full: Screener) -> None:
+    res = full.screen("LIABILITY COMPANY CARBONTEX LIMITED", limit=1)
+    assert res.status == "match" and res.matches[0].name == "LIMITED LIABILITY COMPANY CARBONTEX"
+
+
+def test_distinctive_partial_name_reaches_its_entry_and_generic_one_does_not_match(full: Screener) -> None:
+    res = full.screen("Huawei Technologies", "CN", limit=1)
+    assert res.status == "match" and "huawei" in res.matches[0].name.lower()
+    assert full.screen("ZOMOROUD", limit=1).matches[0].name == "ZOMOROUD"
+    for generic in ("Technology Co", "International Trading Co., Ltd.", "Research and Production Company"):
+        assert full.screen(generic).status != "match", generic
+
+
+def test_one_edit_neighbours_of_an_unknown_word(full: Screener) -> None:
+    ix = full.index
+    assert "global" in ix.near_tokens("glrbal")  # substitution
+    assert "tenglan" in ix.near_tokens("tenlan")  # deletion
+    assert ix.near_tokens("global") == []  # a listed word needs no neighbours
+    assert ix.near_tokens("mitgo") == [] or all(len(u) >= 5 for u in ix.near_tokens("mitgo"))
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [("GLrBAL ENERGY COMPANY S.A.S.", "GLOBAL ENERGY COMPANY S.A.S."), ("TENLAN LIMITED", "TENGLAN LIMITED")],
+)
+def test_typo_that_breaks_every_blocking_key_still_reaches_its_entry(full: Screener, query: str, listed: str) -> None:
+    res = full.screen(query, limit=1)
+    assert res.status != "clear" and res.matches[0].name == listed

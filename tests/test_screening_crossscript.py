@@ -138,3 +138,50 @@ def test_cli_screens_as_of_today(monkeypatch: pytest.MonkeyPatch, full: Screener
     res = CliRunner().invoke(app, ["screen", "Yangtze Memory Tech", "--country", "CN"])
     assert res.exit_code == 0, res.output
     assert seen["as_of"] == date.today()
+
+
+@pytest.mark.parametrize(
+    ("name", "alias"),
+    [
+        ("Acme Trading LLC f/k/a Widget Works LLC", "Widget Works LLC"),
+        ("Zeta GmbH, previously known as Alpha Beta GmbH", "Alpha Beta GmbH"),
+        ("Foo Bar Ltd (formerly: Baz Qux Co., Ltd.)", "Baz Qux Co., Ltd"),
+        ("X Corp (Former name: Y Industries Corp)", "Y Industries Corp"),
+        ("OAI (OPTICAL ASSOCIATES, INC)", "OPTICAL ASSOCIATES, INC"),
+    ],
+)
+def test_former_and_bracketed_names_become_aliases(name: str, alias: str) -> None:
+    assert alias in {t for t, _, a in name_variants(name) if a}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Solar Way (Hong Kong) Ltd.", "A. ROSENTHAL (PTY) LTD.", "China Communications Construction Group (Limited)"],
+)
+def test_bracketed_city_or_legal_form_is_no_alias(name: str) -> None:
+    assert not [t for t, _, a in name_variants(name) if a]
+
+
+def test_former_name_reaches_its_entry(full: Screener) -> None:
+    res = full.screen("IPP-International Petroleum Products Ltd", limit=1)
+    assert res.status == "match" and res.matches[0].name.startswith("LTS Holding Limited")
+    assert res.matches[0].features.alias_hit
+
+
+def test_short_hangul_word_is_also_read_as_a_personal_name(full: Screener) -> None:
+    # 신용 is also the glossary word "credit"; as a whole three-syllable word it is the name Sin Yong Il
+    res = full.screen("신용일", "KP", limit=1)
+    assert res.status != "clear" and res.matches[0].name == "SIN, Yong Il"
+
+
+def test_russian_dzh_folds_to_j() -> None:
+    from carveout.screening.index import rom_fold
+
+    assert rom_fold("dzhetkom") == rom_fold("jetcom")
+    assert rom_fold("fdzhord") == rom_fold("fjord")
+
+
+def test_branch_cut_tries_a_one_word_city_and_a_bracketed_place_before_the_legal_form() -> None:
+    assert "PARSIAN BANK" in branch_variants("PARSIAN BANK Dubai Branch")
+    assert "Sugon Co., Ltd" in branch_variants("Sugon (Guangzhou) Co., Ltd.")
+    assert branch_variants("CHINA MOBILE LIMITED") == []

@@ -238,7 +238,11 @@ BRANCH = [
     " Tianjin",
 ]
 _ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&-]{1,7})\)")
-_FORMER = re.compile(r"(?:formerly(?: known as)?|f\.?k\.?a\.?|a\.?k\.?a\.?|aka:?|also known as)\s+([^;,()\[\]]+)", re.I)
+# \b on both sides: "aka" inside a word ("Al-Baraka Bank", "Mazaka") is not an alias marker, and a name that starts
+# with the marker ("AKA Ltd") has no former name before it (make_former skips a match at position 0)
+_FORMER = re.compile(
+    r"\b(?:formerly(?: known as)?|f\.?k\.?a\.?|a\.?k\.?a\.?|aka:?|also known as)(?<=[\w.:])\s+([^;,()\[\]]+)", re.I
+)
 NEGATIVE_KINDS = ("hand_negative", "near_miss", "near_miss_hanzi", "made_up_cn")
 
 
@@ -369,7 +373,7 @@ def main() -> None:
         # every party that carries the acronym is a right answer (CSSC names the group and its institutes)
         want = carriers[a] | set(expected_for(a).split("|")) - {""}
         add(sp, a, cty(pi), "acronym", names[pi], "|".join(sorted(want)))
-    former = [i for i, n in enumerate(names) if _FORMER.search(n)]
+    former = [i for i, n in enumerate(names) if (m := _FORMER.search(n)) and n[: m.start()].strip(" ([;,")]
 
     def make_former(pi: int) -> tuple[str, str] | None:
         q = _FORMER.search(names[pi]).group(1).strip(" .")

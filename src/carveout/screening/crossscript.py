@@ -182,7 +182,13 @@ def _korean(text: str) -> list[str]:
             mr_split.append(" ".join(syl))  # personal names: the list prints syllables apart ("Kim Su Gil")
             rr.append(_rr_word(piece))
             rr_split.append(" ".join(_rr_word(c) for c in piece))
-    return [" ".join(r) for r in (mr, mr_split, rr, rr_split)]
+    out = [" ".join(r) for r in (mr, mr_split, rr, rr_split)]
+    word = text.strip()
+    if 2 <= len(word) <= 4 and all(_HANGUL.match(c) for c in word):
+        # one short Hangul word is most often a personal name (신용일 = Sin Yong Il), even when its syllables also
+        # spell a glossary word (신용 = credit): read it syllable by syllable as well
+        out += [" ".join(_mr_syllable(c) for c in word), " ".join(_rr_word(c) for c in word)]
+    return out
 
 
 def renderings(text: str) -> list[str]:
@@ -302,16 +308,33 @@ _LEGAL_END = re.compile(
 )
 
 
+_CITY1 = r"\(?(?:[A-Z][a-z]+|[A-Z]+)\)?"
+_BRANCH_PHRASE1 = re.compile(  # the same with a one-word city: "PARSIAN BANK Dubai Branch" keeps "BANK"
+    r"[\s,-]*" + _CITY1 + r"\s+(?i:(?:representative|rep\.?|liaison|sales)\s+)?"
+    r"(?i:branch|office|bureau)(?i:\s+office)?\s*$"
+)
+# "X (Guangzhou) Co., Ltd.": a bracketed place between the name and its legal form
+_PLACE_BEFORE_LEGAL = re.compile(
+    r"^(.*\S)\s*\((?:[A-Z][a-z]+|[A-Z]+)(?:\s(?:[A-Z][a-z]+|[A-Z]+))?\)\s*,?\s*"
+    r"((?i:co\.?,?\s*ltd\.?|company\s+limited|limited|ltd\.?|llc|inc\.?|corp(?:oration)?\.?|gmbh|co\.?))$"
+)
+
+
 def branch_variants(text: str) -> list[str]:
-    """The name without a trailing branch or city: "X Ltd Shenzhen Branch", "X Ltd (Tianjin)", "X LLC Moscow"."""
+    """The name without a trailing branch or city: "X Ltd Shenzhen Branch", "X Ltd (Tianjin)", "X LLC Moscow",
+    "X (Guangzhou) Co., Ltd."; a city of one word and of two words are both tried."""
     out = []
-    cut = _BRANCH_PHRASE.sub("", text)
-    if cut != text and cut.strip():
-        out.append(cut)
-    m = _LEGAL_END.match(cut)
-    if m and m.group(1).strip():
-        out.append(m.group(1))
-    return out
+    for phrase in (_BRANCH_PHRASE1, _BRANCH_PHRASE):
+        cut = phrase.sub("", text)
+        if cut != text and cut.strip():
+            out.append(cut)
+        m = _LEGAL_END.match(cut)
+        if m and m.group(1).strip():
+            out.append(m.group(1))
+    m = _PLACE_BEFORE_LEGAL.match(text.strip(" ."))
+    if m:
+        out.append(f"{m.group(1)} {m.group(2)}")
+    return list(dict.fromkeys(out))
 
 
 def latin_variants(text: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 A query must be compared with a handful of listed names, not 80,000. Every listed name (and alias, and useful
 variant) is filed under its normalised tokens, their metaphone codes, 4-letter prefixes and joined neighbour
-pairs ("hua wei" -> "huawei"); a query collects names sharing rare keys, weighted by inverse frequency.
+pairs ("hua wei" -> "huawei"); a query collects names sharing rare keys, weighted by inverse frequency. A query
+word the list never uses also reads the postings of the listed words one edit away (a deletion index built in
+`finish`), so a slip that breaks prefix, suffix and metaphone keys at once still finds the name.
 
 The normalised names are cached in an embedded DuckDB file keyed by the list's content hash, so the
 normalisation cost is paid once per list version.
@@ -70,6 +72,7 @@ def ocr_fold(t: str) -> str:
 
 
 _ROM_STEPS = [
+    ("dzh", "j"),  # Russian Дж (Dzhetkom = Jetcom, Fdzhord = Fjord)
     ("tch", "ch"),
     ("zh", "ch"),
     ("hs", "s"),
@@ -100,7 +103,7 @@ _DOUBLE = re.compile(r"(.)\1+")
 def rom_fold(t: str) -> str:
     """A token with the differences between romanisation systems folded away: pinyin/Wade-Giles (zh/ch/j,
     x/hs, z/ts, -ong/-ung), Revised Romanization/McCune-Reischauer (g/k, d/t, b/p, j/ch, eo/o, eu/u, l/r),
-    Russian transliterations (kh/h, c/k, w/v, y/i) and doubled letters. Used for a 0.9 token match only."""
+    Russian transliterations (dzh/j, kh/h, c/k, w/v, y/i) and doubled letters. Used for a 0.9 token match only."""
     t = _ROM_C.sub("k", t)
     for a, b in _ROM_STEPS:
         t = t.replace(a, b)
@@ -126,6 +129,14 @@ def token_keys(t: str) -> tuple[str, ...]:
     if len(t) >= 3:
         keys.append("r:" + rom_fold(t))
     return tuple(keys)
+
+
+NEAR_MIN_LEN = 5  # shorter words get no one-edit neighbourhood (too many neighbours)
+NEAR_MAX = 20  # at most this many neighbours of one query word become blocking keys
+
+
+def _deletes(t: str) -> set[str]:
+    return {t[:i] + t[i + 1 :] for i in range(len(t))}
 
 
 def blocking_keys(tokens: Iterable[str]) -> set[str]:
@@ -160,7 +171,9 @@ class NameIndex:
     default_idf: float = 0.0  # idf of a token the list never uses
     fold_groups: dict[str, list[str]] = field(default_factory=dict)  # ocr_fold(token) -> listed tokens
     rom_groups: dict[str, list[str]] = field(default_factory=dict)  # rom_fold(token) -> listed tokens
+    del_groups: dict[str, list[str]] = field(default_factory=dict)  # token minus one letter -> listed tokens
     _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
+    _near: dict[str, list[str]] = field(default_factory=dict, repr=False)  # near_tokens, memoised
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -200,7 +213,33 @@ class NameIndex:
             if len(t) >= 3:
                 rom.setdefault(rom_fold(t), []).append(t)
         self.rom_groups = rom
+        dels: dict[str, list[str]] = {}
+        for t in self.token_idf:
+            if len(t) >= NEAR_MIN_LEN:
+                for d in _deletes(t):
+                    dels.setdefault(d, []).append(t)
+        self.del_groups = dels
         return self
+
+    def near_tokens(self, t: str) -> list[str]:
+        """Listed tokens one edit from a query word the list never uses: an insertion, a deletion, or (a deletion
+        from each word reaching the same string) a substitution or neighbour swap. Blocking on them lets a slip
+        that breaks the word's prefix, suffix and metaphone keys ("Glrbal", "Tenlan") still reach the name."""
+        if len(t) < NEAR_MIN_LEN or t in self.token_idf:
+            return []
+        got = self._near.get(t)
+        if got is not None:
+            return got
+        groups, idf = self.del_groups, self.token_idf
+        out = list(groups.get(t, ()))
+        for d in sorted(_deletes(t)):
+            if len(d) >= NEAR_MIN_LEN and d in idf:  # neighbours are as long as NEAR_MIN_LEN too
+                out.append(d)
+            out += groups.get(d, ())
+        got = self._near[t] = list(dict.fromkeys(out))[:NEAR_MAX]
+        if len(self._near) > 100_000:
+            self._near.clear()
+        return got
 
     def idf(self, tok: str) -> float:
         return self.token_idf.get(tok, self.default_idf)
@@ -209,7 +248,10 @@ class NameIndex:
         """Name ids sharing the rarest blocking keys with the query, best first (ties: first reached first)."""
         postings = self.postings
         found = []
-        for key in blocking_keys(tokens):
+        keys = blocking_keys(tokens)
+        for t in tokens:
+            keys.update(self.near_tokens(t))
+        for key in keys:
             post = postings.get(key)
             if post is not None:
                 found.append((len(post), key, post))

@@ -122,7 +122,7 @@ LEGAL_TOKENS = frozenset(
     "tbk ltda sae aktiengesellschaft gesellschaft establishment est ent intl_legal cia sociedad anonima "
     "youxian gongsi zeren gufen kaisha kabushiki hoesa jusik chusik yugen "
     "obshchestvo obshestvo ogranichennoy ogranichennoi otvetstvennostyu otvetstvennostiu aktsionernoe "
-    "aktsionernoye zakrytoe otkrytoe publichnoe tovarystvo sherkat sherkate".split()
+    "aktsionernoye zakrytoe otkrytoe publichnoe tovarystvo sherkat sherkate liability".split()
 )
 _LEGAL_SEQS = [
     ("jicheng", "dianlu"),
@@ -317,8 +317,10 @@ def _stem(tok: str) -> str:
 
 
 def _is_address(segment: str) -> bool:
-    toks = _SPLIT.split(segment.lower())
-    return any(t.isdigit() or t in _ADDRESS_WORDS for t in toks if t)
+    toks = [t for t in _SPLIT.split(segment.lower()) if t]
+    if len(toks) == 1 and toks[0].isalpha():
+        return False  # "PAN, Hao", "ZHANG, Jie", "KIM, Dong": a given name, not an address word on its own
+    return any(t.isdigit() or t in _ADDRESS_WORDS for t in toks)
 
 
 def _drop_address_tail(text: str) -> str:
@@ -379,9 +381,16 @@ def normalize(text: str) -> tuple[str, ...]:
 
 _PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9&-]{1,9})\)")
 _AKA = re.compile(
-    r"(?:\bformerly(?: known as)?|\b[fn][./]?k[./]?a\.?|\ba\.?k\.?a\.?:?|\baka:?|\balso known as|\bpreviously"
-    r"(?: known as)?|\bnow known as|\bd[./]b[./]a\.?|\bdoing business as|\btrading as)"
+    r"(?:\b(?:formerly|previously)(?: known as| named| called)?:?|\bformer names?:?|\b[fn][./]?k[./]?a\.?:?"
+    r"|\ba\.?k\.?a\.?:?|\baka:?|\balso known as:?|\bnow known as:?|\bd[./]b[./]a\.?|\bdoing business as|\btrading as)"
     r"\s+([^;()\[\]]+)",
+    re.I,
+)
+# a company name in brackets after another name ("OAI (Optical Associates, Inc.)", "X Ltd (Y Trading Co., Ltd.)") is
+# another name of the party: a bracket holding at least one word besides a legal form that is among them
+_PAREN = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
+_PAREN_LEGAL = re.compile(
+    r"\b(?:co|ltd|limited|llc|inc|incorporated|corp|corporation|company|gmbh|plc|jsc|ojsc|pjsc|ooo|s\.?a|llp)\b\.?",
     re.I,
 )
 
@@ -396,8 +405,9 @@ def _is_acronym_of(acronym: str, before: str) -> bool:
 def name_variants(name: str) -> list[tuple[str, float, bool]]:
     """Forms of a *listed* name worth indexing, with a small prior and whether it is an alias: the full name,
     the name without a parenthesised acronym or city, both halves of 'X. Affiliated Entity: Y' entries, a
-    parenthesised acronym of the name's own initials ("... Corporation (SMIC)"), and names given after
-    "formerly", "a.k.a.", "f.k.a.", "n.k.a.", "d/b/a", "trading as" or "also known as"."""
+    parenthesised acronym of the name's own initials ("... Corporation (SMIC)"), a bracketed company name
+    ("OAI (Optical Associates, Inc.)"), and names given after "formerly", "previously known as", "former name",
+    "a.k.a.", "f.k.a."/"f/k/a", "n.k.a.", "d/b/a", "trading as" or "also known as"."""
     out = [(name, 1.0, False)]
     m = re.split(r"\.?\s*Affiliated Entit(?:y|ies)\s*:\s*", name, maxsplit=1, flags=re.I)
     if len(m) == 2:
@@ -409,6 +419,12 @@ def name_variants(name: str) -> list[tuple[str, float, bool]]:
     for a in _PAREN_ACRONYM.finditer(name):
         if _is_acronym_of(a.group(1), name[: a.start()]):
             out.append((a.group(1), 0.99, True))
+    for a in _PAREN.finditer(name):
+        inner = a.group(1).strip(" .,;")
+        if _AKA.match(inner) or not _PAREN_LEGAL.search(inner):
+            continue
+        if normalize(inner) and re.sub(_PAREN_LEGAL, " ", inner).strip(" .,;&"):
+            out.append((inner, 0.97, True))
     for a in _AKA.finditer(name):
         for part in re.split(r",?\s*\b(?:a\.?k\.?a\.?|aka)\b:?\s*", a.group(1), flags=re.I):
             part = part.strip(" .,;")

@@ -24,7 +24,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel, JaroWinkler, Prefix
+from rapidfuzz.distance import OSA, Indel, JaroWinkler, Prefix
 
 from . import crossscript
 from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold, token_keys
@@ -55,6 +55,13 @@ SUBSTITUTION_IDF = 5.0
 SUBSTITUTION_FACTOR = 0.85
 CANDIDATES = 40  # names taken from blocking into pre-ranking
 DETAILED = 12  # names given the full feature comparison
+# A query form whose rarest word is carried by more than GENERIC_NAMES listed names (idf < log(names / 608), 4.5
+# on the CSL: "technology" 3.4, "trading" 3.8, "international" 4.4; a brand or surname is 5.5-11) is capped below
+# "match": a possible hit for a reviewer, never a match. A count, not an idf, so a small list caps nothing.
+GENERIC_NAMES = 608  # = idf 4.5 on the packaged CSL (54,716 indexed names), the value chosen on dev
+GENERIC_RAW_CAP = 0.88  # calibrates to 0.74 < T_HIGH
+TYPO_CHARS = 3.5  # a long token may carry one edit per this many letters (7-10 letters: 2 edits) ...
+TYPO_X2_SCORE = 0.8  # ... and then counts this much of an exact token
 
 Status = Literal["match", "possible", "clear"]
 
@@ -184,6 +191,12 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
         # metaphone collides on short words ("baidu"/"boet"): demand length and some spelling agreement
         if len(q) >= 5 and len(c) >= 5 and jw >= 0.75 and metaphone(q) == metaphone(c):
             return 0.85, "phonetic"
+        # two slips in one long word ("zromroud"/"zomoroud", "shonaku"/"shoroku"): OSA distance scaled by length
+        # (1 edit per TYPO_CHARS letters of the shorter word), same first letter, scored below a single typo
+        if jw >= 0.74 and q[0] == c[0]:
+            limit = int(min(len(q), len(c)) / TYPO_CHARS)
+            if limit >= 2 and OSA.distance(q, c, score_cutoff=limit) <= limit:
+                return TYPO_X2_SCORE, "fuzzy"
     if len(q) >= 3 and len(c) > len(q) and c.startswith(q):
         return 0.8, "abbreviation"
     return 0.0, ""
@@ -422,7 +435,11 @@ class Screener:
         best: dict[int, tuple[float, int, tuple[str, ...]]] = {}
         tokens, prior, party_idx = ix.tokens, ix.prior, ix.party_idx
         weights, wsums, compact, sorted_compact = ix.token_weights, ix.weight_sums, ix.compact, ix.sorted_compact
+        idf = ix.idf
+        generic_idf = math.log(max(len(ix), 1) / GENERIC_NAMES)
         for qv in [v for q in qs for v in _query_forms(q, ix)]:
+            # a form made of common words only ("Technology Co", "International Trading") names no one party
+            generic = max(map(idf, qv)) < generic_idf
             cands = ix.candidates(qv, CANDIDATES)
             if len(cands) > DETAILED:
                 # cheap C-speed pre-ranking; the detailed feature comparison runs on the few best only
@@ -436,6 +453,8 @@ class Screener:
                 c = tokens[nid]
                 raw = _raw_similarity(form, tables, c, weights[nid], wsums[nid], compact[nid], sorted_compact[nid])
                 raw *= prior[nid]
+                if generic:
+                    raw = min(raw, GENERIC_RAW_CAP)
                 pi = party_idx[nid]
                 if pi not in best or raw > best[pi][0]:
                     best[pi] = (raw, nid, qv)
