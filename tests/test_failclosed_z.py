@@ -4,7 +4,7 @@
    entry (3A001.z carries NS 2, 5A002.z carries EI): where such an entry would need a licence, the answer
    waits for base_eccn instead of reading "no" into its absence.
 2. In a ledger large enough to be bucketed, an out-of-range number in a native float column (inf, a
-   negative TPP) must not share a bucket, and so a verdict, with valid values.
+   negative TPP, an infinite value_usd that no rule reads) must come out needs_review naming the column.
 """
 
 from __future__ import annotations
@@ -77,13 +77,21 @@ def _ledger(n: int) -> pl.DataFrame:
     }).with_columns(pl.col("date").str.to_date())
 
 
-@pytest.mark.parametrize("bad", [math.inf, -math.inf, -5.0])
-def test_out_of_range_float_in_a_bucketed_ledger_is_an_input_error(bad):
+@pytest.mark.parametrize(("column", "bad"), [
+    ("tpp", math.inf), ("tpp", -math.inf), ("tpp", -5.0),
+    ("us_controlled_content_pct", 150.0),
+    # facts no rule reads that day are in no signature: they must be checked on every row
+    ("value_usd", math.inf), ("interconnect_gb_s", math.inf), ("quantity", -1.0),
+])
+def test_out_of_range_number_in_a_bucketed_ledger_is_an_input_error(column, bad):
     n = 40 * SMALL
-    frame = _ledger(n).with_columns(
-        tpp=pl.when(pl.int_range(n) == n // 2).then(pl.lit(bad)).otherwise(pl.col("tpp")))
+    frame = _ledger(n)
+    if column != "tpp":  # many distinct values, so the column would be bucketed if a rule read it
+        frame = frame.with_columns((1.0 + pl.int_range(n).cast(pl.Float64) * 0.001).alias(column))
+    frame = frame.with_columns(
+        pl.when(pl.int_range(n) == n // 2).then(pl.lit(bad)).otherwise(pl.col(column)).alias(column))
     out = evaluate(frame)
     assert out.height == n
     assert out["license_required"][n // 2] == "needs_review"
-    assert "tpp" in out["error"][n // 2]
+    assert column in out["error"][n // 2]
     assert set(out["license_required"].gather([0, n - 1])) == {"no"}  # the valid rows keep their answer

@@ -202,6 +202,7 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
         exprs.append(cast.alias(name))
     out = frame.with_columns([m.alias(f"_m{i}") for i, m in enumerate(messages)]).with_columns(exprs)
     out = boundary.add_errors(out, [f"_m{i}" for i in range(len(messages))])
+    out = boundary.validate_ranges(out)
     out = boundary.footnote_implies_listed(out)
     if "row" not in out.columns:
         return out.with_row_index("row")  # UInt32 already
