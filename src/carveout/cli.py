@@ -147,33 +147,9 @@ def check(
     if format == "json":
         console.print_json(d.model_dump_json())
         return
-    colour = {"yes": "red", "no": "green", "needs_review": "yellow"}[d.license_required]
-    console.print(f"[bold {colour}]licence required: {d.license_required}[/bold {colour}]"
-                  f"  ECCN {d.eccn or '—'}  as of {d.as_of}  rules {d.rules_version}")
-    if d.review_policy:
-        console.print(f"review policy: {d.review_policy}")
-    if d.license_exceptions:
-        console.print(f"licence exceptions available: {', '.join(d.license_exceptions)}")
-    if d.authorization:
-        console.print(f"authorized under: {d.authorization}")
-    if d.missing:
-        console.print(f"[yellow]missing facts: {', '.join(d.missing)}[/yellow]")
-    if format == "explain":
-        console.print("\n[bold]Decision path[/bold]")
-        for i, r in enumerate(d.reasons, 1):
-            facts = ", ".join(f"{k}={v}" for k, v in r.facts.items())
-            console.print(f"{i}. [bold]{r.citation}[/bold] — {r.summary}")
-            if r.source:
-                console.print(f"   version: {r.source}")
-            if facts:
-                console.print(f"   facts used: {facts}")
-        from carveout.conditional import print_conditional
-        print_conditional(console, d)
-    else:
-        t = Table("rule", "citation", "summary")
-        for r in d.reasons:
-            t.add_row(r.rule, r.citation, r.summary)
-        console.print(t)
+    from carveout.render import print_determination
+
+    print_determination(console, d, format)
 
 
 @app.command()

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from rich.console import Console
-from rich.table import Table
 
 from carveout.jurisdictions import check_all, parse
 from carveout.model import Transaction
+from carveout.render import COLOUR as _COLOUR
+from carveout.render import print_determination
 
-_COLOUR = {"yes": "red", "no": "green", "needs_review": "yellow"}
 _NAMES = {"US": "U.S. (EAR, 15 CFR 730-774)", "CN": "PRC (Export Control Law, MOFCOM/GACC announcements)"}
 
 
@@ -28,19 +28,7 @@ def print_check(t: Transaction, jurisdiction: str, as_of: date | None, format: s
         console.print_json(res.model_dump_json())
         return 0
     for j, d in res.jurisdictions.items():
-        c = _COLOUR[d.license_required]
-        console.print(f"[bold]{_NAMES[j]}[/bold]: [bold {c}]licence required: {d.license_required}[/bold {c}]"
-                      f"  as of {d.as_of}  rules {d.rules_version}")
-        if d.review_policy:
-            console.print(f"  review policy: {d.review_policy}")
-        if d.authorization:
-            console.print(f"  authorized under: {d.authorization}")
-        if d.missing:
-            console.print(f"  [yellow]missing facts: {', '.join(d.missing)}[/yellow]")
-        t_ = Table("rule", "citation", "summary")
-        for r in d.reasons:
-            t_.add_row(r.rule, r.citation, r.summary)
-        console.print(t_)
+        print_determination(console, d, format, heading=_NAMES[j])
     if len(res.jurisdictions) > 1:
         c = _COLOUR[res.license_required]
         console.print(f"[bold {c}]combined ({' + '.join(res.jurisdictions)}): licence required: "
