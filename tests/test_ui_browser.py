@@ -228,7 +228,8 @@ def _open_all_groups(page) -> None:
 
 def test_check_form_offers_every_fact(page):
     """Every fact the rules can read has an input (the form is built from the facts schema), facility ids are a
-    list to pick from, and a 3A090 check to a non-Chinese buyer can be settled from the form alone."""
+    list to pick from, and a 3A090 check to a non-Chinese buyer can be settled from the form alone once the base
+    ECCN is given."""
     from carveout.facts import SCHEMA
     from carveout.scenarios.data import facilities
     from carveout.service.routes_ui import NOT_ON_FORM
@@ -253,6 +254,12 @@ def test_check_form_offers_every_fact(page):
     page.select_option("#end_user_listed", "no")
     page.select_option("#end_use", "datacenter")
     page.fill("#us_controlled_content_pct", "100")
+    page.click("#check")
+    page.wait_for_selector("#verdict")
+    # a spec-only 3A090 chip without its base entry could be a .z item (NS2): the form must ask, not say no
+    assert page.get_attribute("#verdict", "data-verdict") == "needs_review"
+    assert "base_eccn" in page.text_content("#missing")
+    page.fill("#base_eccn", "3A991")
     page.click("#check")
     page.wait_for_selector("#verdict")
     missing = page.text_content("#missing") if page.locator("#missing").count() else ""
