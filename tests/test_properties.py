@@ -429,3 +429,14 @@ def test_forgetting_the_kind_of_a_declared_item_does_not_clear_it():
     )
     before, after = pair([row], [{**row, "item_kind": None}], date(2023, 1, 1))
     assert not (before == ["needs_review"] and after == ["no"]), (before, after)
+
+
+def test_forgetting_a_declared_entry_not_yet_in_force_does_not_clear_a_us_shipment():
+    """Regression (found by hypothesis): 3B993 declared on 2023-01-01 (before the entry existed) to a U.S.
+    destination asked for a base ECCN, and forgetting the declaration then cleared it. Within the U.S. there
+    is no export, whatever the entry: both come out 'no', and abroad the undated entry still asks."""
+    row = dict(eccn_declared="3B993", destination="US", end_user_listed=False)
+    before, after = pair([row], [{**row, "eccn_declared": None}], date(2023, 1, 1))
+    assert before == after == ["no"]
+    abroad, _ = pair([{**row, "destination": "CN"}], [], date(2023, 1, 1))
+    assert abroad == ["needs_review"]

@@ -309,14 +309,20 @@ def validate_frame(frame: pl.DataFrame, error: str = "error") -> pl.DataFrame:
 
 def _ranges(frame: pl.DataFrame, messages: list[pl.Expr], updates: list[pl.Expr]) -> None:
     """Messages and nulling updates for numbers outside their range (or not finite)."""
+    schema = frame.schema
+    tests = []
     for name, (lo, hi, inclusive) in RANGES.items():
-        if name not in frame.columns or not frame.schema[name].is_numeric():
+        if name not in schema or not schema[name].is_numeric():
             continue
         col = pl.col(name).cast(pl.Float64)
         above = col >= lo if inclusive else col > lo
         ok = col.is_finite() & above & (col <= hi)
-        bad_expr = col.is_not_null() & ~ok
-        if not frame.select(bad_expr.any()).item():
+        tests.append((name, lo, hi, inclusive, col, col.is_not_null() & ~ok))
+    if not tests:
+        return
+    hits = frame.select([bad.any().alias(t[0]) for t in tests for bad in [t[-1]]]).row(0)  # one pass
+    for (name, lo, hi, inclusive, col, bad_expr), hit in zip(tests, hits, strict=True):
+        if not hit:
             continue
         span = f"{'[' if inclusive else '('}{lo:g}, {hi:g}]" if hi != float("inf") else f">= {lo:g}"
         messages.append(pl.when(bad_expr).then(pl.format("column {}: {} is not a finite number {}", pl.lit(name),

@@ -177,14 +177,15 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.rename({"row": "input_row"}) if "input_row" not in frame.columns else frame.drop("row")
     if "error" in frame.columns and frame.schema["error"] != pl.String():
         frame = frame.with_columns(pl.col("error").cast(pl.String, strict=False))
-    exprs, messages = [], []
+    exprs, checks = [], []
+    schema = frame.schema  # read once: each DataFrame.schema call builds it anew
     for name, (dtype, _) in SCHEMA.items():
         if name == "row":
             continue
-        if name not in frame.columns:
+        if name not in schema:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
             continue
-        have = frame.schema[name]
+        have = schema[name]
         if have == dtype:
             continue
         col = pl.col(name)
@@ -196,10 +197,12 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
         else:
             cast, expected = _cast(col, have, dtype)
             lost = col.is_not_null() & cast.is_null()
-        if frame.select(lost.any()).item():
-            messages.append(pl.when(lost).then(pl.format("column {}: {} is not {}", pl.lit(name),
-                                                         col.cast(pl.String).str.slice(0, 80), pl.lit(expected))))
+        checks.append((lost, pl.when(lost).then(pl.format("column {}: {} is not {}", pl.lit(name),
+                                                         col.cast(pl.String).str.slice(0, 80), pl.lit(expected)))))
         exprs.append(cast.alias(name))
+    # One pass tells which columns lost a value; only those carry a message.
+    lost_any = frame.select([lost.any().alias(str(i)) for i, (lost, _) in enumerate(checks)]).row(0) if checks else ()
+    messages = [m for (_, m), hit in zip(checks, lost_any, strict=True) if hit]
     out = frame.with_columns([m.alias(f"_m{i}") for i, m in enumerate(messages)]).with_columns(exprs)
     out = boundary.add_errors(out, [f"_m{i}" for i in range(len(messages))])
     out = boundary.validate_ranges(out)

@@ -350,24 +350,22 @@ def expr_cut_points(expr: pl.Expr, rule: str = "") -> CutPoints:
     return cp
 
 
-_CACHE: dict[tuple[int, int], CutPoints] = {}
-
-
 def cut_points(day: date | None = None, ruleset: Any = None) -> CutPoints:
-    """Cut points of every rule active on ``day`` (today) under ``ruleset`` (the baseline); cached per
-    rule set and rule epoch (rules and parameters are constant within an epoch). Do not mutate."""
+    """Cut points of every rule active on ``day`` (today) under ``ruleset`` (the baseline); cached with the
+    rule set's compiled plans per rule epoch (rules and parameters are constant within an epoch), so rule
+    sets that share plans share them and no other rule set can see them. Do not mutate."""
     from carveout.engine import BASELINE
     from carveout.rules.registry import F
 
     rs = ruleset or BASELINE
     day = day or date.today()
-    key = (id(rs), rs.epoch(day))
-    if key in _CACHE:
-        return _CACHE[key]
-    if len(_CACHE) > 256:
-        _CACHE.clear()
-    p = rs.params(rs.epoch_start(key[1]) if key[1] > 0 else day)
-    out = _CACHE[key] = CutPoints()
+    epoch = rs.epoch(day)
+    key = ("cut_points", epoch)
+    got = rs.plans.get(key)
+    if got is not None:
+        return got
+    p = rs.params(rs.epoch_start(epoch) if epoch > 0 else day)
+    out = CutPoints()
     for r in rs.rules:
         if not r.active(day):
             continue
@@ -375,4 +373,5 @@ def cut_points(day: date | None = None, ruleset: Any = None) -> CutPoints:
         out.cuts += one.cuts
         out.matches += one.matches
         out.opaque += one.opaque
+    rs.plans[key] = out
     return out

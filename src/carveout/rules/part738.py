@@ -249,7 +249,7 @@ def country_chart(f: Facts, p: Params) -> pl.Expr:
     *_, defer, defer_para = _keys(p)
     base = eccn.str.slice(0, 5)
     deferred = _in(base, defer) | _any_para(base, _prefixes(eccn.str.slice(6)), defer_para)
-    base_only = pl.when(f.base_eccn.is_null()).then(None).otherwise(_verdict(f.base_eccn, f, p))
+    base_only = _verdict(f.base_eccn, f, p)  # unknown without a base ECCN, except within the U.S. (no export)
     own = pl.when(deferred).then(base_only).otherwise(_verdict(eccn, f, p) | other)
     return pl.col("subject_to_ear") & own
 
@@ -272,14 +272,48 @@ def _z_alternative(f: Facts, p: Params) -> pl.Expr:
     88 FR 73458). When one of those .z entries would need a licence here, or cannot be read, whether the
     item has such a base entry decides the answer: unknown, so the engine asks for base_eccn. When none
     would, the answer does not depend on it: False."""
-    bases = list(p.z_base_eccns or [])
-    if not bases:
+    dests, hqs, hq_unknown = _z_reach(p)
+    if not (dests or hqs or hq_unknown):
         return pl.lit(False)
-    from_specs = z_undecided()
-    alt = pl.lit(False)
-    for b in bases:
-        alt = alt | _verdict(pl.lit(f"{b}.z"), f, p)
-    return pl.when(from_specs & alt.fill_null(True)).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False))
+    # The same test as _verdict on each "<entry>.z", folded into destination sets (unknown counts as reached).
+    reached = (
+        f.destination.is_null()
+        | f.destination.is_in(sorted(dests))
+        | f.end_user_hq_country.is_in(sorted(hqs)).fill_null(False)
+        | (pl.lit(hq_unknown) & f.end_user_hq_country.is_null())
+    ) & (f.destination != "US").fill_null(True)
+    return pl.when(z_undecided() & reached).then(pl.lit(None, pl.Boolean)).otherwise(pl.lit(False))
+
+
+_Z_CACHE: dict[tuple, tuple[frozenset, frozenset, bool]] = {}
+
+
+def _z_reach(p: Params) -> tuple[frozenset, frozenset, bool]:
+    """Where some "<entry>.z" of ``z_base_eccns`` needs a licence or cannot be read, from the same key sets
+    as _verdict: destinations reached (found or unknown), end-user headquarters reached, and whether an
+    unknown headquarters leaves one open. Plain sets of ISO codes: a handful of literal ECCNs tested
+    against the full hashed key sets cost more than every other rule together."""
+    bases = tuple(p.z_base_eccns or ())
+    groups = tuple(tuple(p.group(g)) for g in ("D:1", "D:4", "D:5", "A:5", "A:6", "E:1", "E:2"))
+    dated = tuple((k, id(v)) for k, v in sorted(p.as_dict().items()) if k.startswith(HISTORY))
+    key = (bases, id(p.get("ccl_column_controls")), id(p.get("country_chart_marks")), groups,
+           p.get("hong_kong_treated_as_prc"), dated)
+    if key not in _Z_CACHE:
+        own = controls_on(p)
+        sets = _sets({b: own[b] for b in bases if b in own}, p)
+        dests: set[str] = set()
+        hqs: set[str] = set()
+        hq_unknown = False
+        for b in bases:
+            for name, para in (("hit", "para"), ("unk", "unk_para")):
+                dests |= {k.split("|")[1] for k in sets[name] if k.startswith(f"{b}|")}
+                dests |= {k.split("|")[1] for k in sets[para] if k.startswith(f"{b}|") and k.endswith("|z")}
+            hq = {k.split("|")[1] for k in sets["hq"] if k.startswith(f"{b}|")}
+            hq |= {k.split("|")[1] for k in sets["hq_para"] if k.startswith(f"{b}|") and k.endswith("|z")}
+            hqs |= hq
+            hq_unknown |= "MO" in hq
+        _Z_CACHE[key] = (frozenset(dests - {"US"}), frozenset(hqs), hq_unknown)
+    return _Z_CACHE[key]
 
 
 @rule(
