@@ -320,7 +320,7 @@ def _ranges(frame: pl.DataFrame, messages: list[pl.Expr], updates: list[pl.Expr]
         tests.append((name, lo, hi, inclusive, col, col.is_not_null() & ~ok))
     if not tests:
         return
-    hits = frame.select([bad.any().alias(t[0]) for t in tests for bad in [t[-1]]]).row(0)  # one pass
+    hits = frame.select([t[-1].any().alias(t[0]) for t in tests]).row(0)  # one pass over the frame
     for (name, lo, hi, inclusive, col, bad_expr), hit in zip(tests, hits, strict=True):
         if not hit:
             continue

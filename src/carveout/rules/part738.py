@@ -147,6 +147,15 @@ def _grouped(c: dict) -> bool:
     )
 
 
+def _day_key(p: Params) -> tuple:
+    """What the key sets of a day depend on: the chart, the undated controls, group membership, Hong Kong's
+    treatment and the dated CCL versions in force."""
+    groups = tuple(tuple(p.group(g)) for g in ("D:1", "D:4", "D:5", "A:5", "A:6", "E:1", "E:2"))
+    dated = tuple((k, id(v)) for k, v in sorted(p.as_dict().items()) if k.startswith(HISTORY) and v is not None)
+    return (id(p.get("ccl_column_controls") or {}), id(p.get("country_chart_marks") or {}), groups,
+            p.get("hong_kong_treated_as_prc"), dated)
+
+
 def _keys(p: Params) -> tuple[pl.Series, ...]:
     """Hashed key sets: hits and unknowns, for whole entries ('ECCN|ISO') and paragraphs
     ('ECCN|ISO|para'), on the destination and (headquarters tests) on the end user's headquarters,
@@ -161,7 +170,7 @@ def _keys(p: Params) -> tuple[pl.Series, ...]:
     groups = tuple(tuple(p.group(g)) for g in ("D:1", "D:4", "D:5", "A:5", "A:6", "E:1", "E:2"))
     hk = p.get("hong_kong_treated_as_prc")
     dated = {k[len(HISTORY):]: v for k, v in p.as_dict().items() if k.startswith(HISTORY) and v is not None}
-    key = (id(base), id(marks), groups, hk, tuple((k, id(v)) for k, v in sorted(dated.items())))
+    key = _day_key(p)
     if key not in _CACHE:
         names = tuple(sorted(dated))
         static_key = ("static", id(base), id(marks), names)
@@ -243,14 +252,14 @@ def country_chart(f: Facts, p: Params) -> pl.Expr:
     given without its paragraph, is unknown. An item also described by another ECCN (its base ECCN,
     e.g. 3A001 for a 3A001.z chip) is checked against that entry's controls too."""
     eccn = pl.col("ccl_eccn")
-    other = pl.when(f.base_eccn.is_null()).then(_z_alternative(f, p)).otherwise(_verdict(f.base_eccn, f, p))
+    by_base = _verdict(f.base_eccn, f, p)  # unknown without a base ECCN, except within the U.S. (no export)
+    other = pl.when(f.base_eccn.is_null()).then(_z_alternative(f, p)).otherwise(by_base)
     # A declared entry that did not exist yet, or a paragraph not yet binding (compliance date): the
     # item's other ECCN decides; without one the answer is unknown.
     *_, defer, defer_para = _keys(p)
     base = eccn.str.slice(0, 5)
     deferred = _in(base, defer) | _any_para(base, _prefixes(eccn.str.slice(6)), defer_para)
-    base_only = _verdict(f.base_eccn, f, p)  # unknown without a base ECCN, except within the U.S. (no export)
-    own = pl.when(deferred).then(base_only).otherwise(_verdict(eccn, f, p) | other)
+    own = pl.when(deferred).then(by_base).otherwise(_verdict(eccn, f, p) | other)
     return pl.col("subject_to_ear") & own
 
 
@@ -294,25 +303,18 @@ def _z_reach(p: Params) -> tuple[frozenset, frozenset, bool]:
     unknown headquarters leaves one open. Plain sets of ISO codes: a handful of literal ECCNs tested
     against the full hashed key sets cost more than every other rule together."""
     bases = tuple(p.z_base_eccns or ())
-    groups = tuple(tuple(p.group(g)) for g in ("D:1", "D:4", "D:5", "A:5", "A:6", "E:1", "E:2"))
-    dated = tuple((k, id(v)) for k, v in sorted(p.as_dict().items()) if k.startswith(HISTORY))
-    key = (bases, id(p.get("ccl_column_controls")), id(p.get("country_chart_marks")), groups,
-           p.get("hong_kong_treated_as_prc"), dated)
+    key = (bases, *_day_key(p))
     if key not in _Z_CACHE:
         own = controls_on(p)
-        sets = _sets({b: own[b] for b in bases if b in own}, p)
-        dests: set[str] = set()
-        hqs: set[str] = set()
-        hq_unknown = False
-        for b in bases:
-            for name, para in (("hit", "para"), ("unk", "unk_para")):
-                dests |= {k.split("|")[1] for k in sets[name] if k.startswith(f"{b}|")}
-                dests |= {k.split("|")[1] for k in sets[para] if k.startswith(f"{b}|") and k.endswith("|z")}
-            hq = {k.split("|")[1] for k in sets["hq"] if k.startswith(f"{b}|")}
-            hq |= {k.split("|")[1] for k in sets["hq_para"] if k.startswith(f"{b}|") and k.endswith("|z")}
-            hqs |= hq
-            hq_unknown |= "MO" in hq
-        _Z_CACHE[key] = (frozenset(dests - {"US"}), frozenset(hqs), hq_unknown)
+        sets = _sets({b: own[b] for b in bases if b in own}, p)  # keys of these entries only
+
+        def isos(whole: str, para: str) -> set[str]:  # 'ECCN|ISO' and 'ECCN|ISO|z'
+            return {k.split("|")[1] for k in sets[whole]} | {k.split("|")[1] for k in sets[para] if k.endswith("|z")}
+
+        dests = isos("hit", "para") | isos("unk", "unk_para")
+        hqs = isos("hq", "hq_para")
+        # Macau is always in the headquarters scope: a .z entry with a headquarters test lists it.
+        _Z_CACHE[key] = (frozenset(dests - {"US"}), frozenset(hqs), "MO" in hqs)
     return _Z_CACHE[key]
 
 
