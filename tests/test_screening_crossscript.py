@@ -185,3 +185,59 @@ def test_branch_cut_tries_a_one_word_city_and_a_bracketed_place_before_the_legal
     assert "PARSIAN BANK" in branch_variants("PARSIAN BANK Dubai Branch")
     assert "Sugon Co., Ltd" in branch_variants("Sugon (Guangzhou) Co., Ltd.")
     assert branch_variants("CHINA MOBILE LIMITED") == []
+
+
+# ------------------------------------------------------------- forms the list never prints (issue #13, session 4)
+
+
+def test_a_character_read_the_less_usual_way_still_reaches_the_name(full: Screener) -> None:
+    # 约 is "yue" first and "yao" as a surname; pypinyin puts yue first
+    assert "yao hua tao" in renderings("约话套")
+    res = full.screen("约话套", "CN", limit=1)
+    assert res.status != "clear" and res.matches[0].name == "YAO, Huatao"
+
+
+def test_korean_words_in_word_level_mcCune_reischauer_are_translated() -> None:
+    from carveout.screening.crossscript import latin_words
+
+    words = latin_words()
+    # voiced and assimilated across the syllables, as DPRK names are printed: 석유 sogyu, 관리 kwalli, 합영 habyong
+    assert words["sogyu"] == "oil" and words["kwalli"] == "management" and words["habyong"] == "joint venture"
+    assert words["sokyu"] == "oil"  # syllable by syllable still works
+
+
+def test_romanised_korean_company_with_word_level_spellings(full: Screener) -> None:
+    res = full.screen("Songwon Haeun Kwalli", "KP", limit=1)
+    assert res.status != "clear" and res.matches[0].name == "SONGWON SHIPPING & MANAGEMENT"
+
+
+@pytest.mark.parametrize(
+    ("query", "country", "name"),
+    [
+        ("Gim Jol Nam", "KP", "KIM, Chol Nam"),  # RR g/j for MR k/ch: found by the folded pre-ranking
+        ("Gim Ilnam", None, "KIM, Il-Nam"),  # and the syllables the list splits, joined
+    ],
+)
+def test_revised_romanization_reaches_the_mccune_reischauer_entry(
+    full: Screener, query: str, country: str | None, name: str
+) -> None:
+    res = full.screen(query, country, limit=1)
+    assert res.status != "clear" and res.matches[0].name == name
+
+
+def test_a_legal_word_with_two_slips_does_not_hide_the_name(full: Screener) -> None:
+    # normalize snaps one slip back to the legal word; two ("LIeMITDE") or an OCR "rn" left a rare word that
+    # both outweighed the name and looked like a different party
+    for query, name in [
+        ("SAM AIR CORPORATION LIeMITDE", "SAM AIR CORPORATION LIMITED"),
+        ("Narpel Technology Co., L1rnited", "Narpel Technology Co., Limited"),
+    ]:
+        res = full.screen(query, limit=1)
+        assert res.status == "match" and res.matches[0].name == name, query
+
+
+def test_a_syllable_of_a_split_name_is_no_abbreviation_of_a_long_word(full: Screener) -> None:
+    # "chang xin" (长鑫, CXMT, not listed) must not reach Yangtze Memory's alias "changjiang ..." through "chang"
+    res = full.screen("长鑫存储技术有限公司", "CN", limit=3)
+    assert res.status != "match"
+    assert all("abbreviation chang~" not in m.explanation for m in res.matches)

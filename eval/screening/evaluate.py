@@ -64,8 +64,9 @@ def run(screener: Screener, rows: list[dict[str, str]], show_failures: bool = Fa
             by_variant_ok[r["variant"]] += flagged
             if show_failures and not (res.status == "match" and correct):
                 m = res.matches[0] if res.matches else None
+                tag = "WEAK" if flagged else "MISS"  # WEAK: flagged for review with the right party first
                 print(
-                    f"  MISS[{r['variant']}] {r['query']!r} ({r['country']}) -> {res.status} {res.score:.3f} "
+                    f"  {tag}[{r['variant']}] {r['query']!r} ({r['country']}) -> {res.status} {res.score:.3f} "
                     f"{m.name[:50] if m else None!r}  want {r['source_name']!r}"
                 )
         else:

@@ -553,6 +553,7 @@ def main() -> None:
             _expected_re(parties, target, expected_for),
         )
     out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for sp in ("dev", "test"):
         if args.only and sp != args.only:
             continue

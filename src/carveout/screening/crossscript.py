@@ -128,7 +128,32 @@ def _chinese(text: str) -> list[str]:
         full.append(g[0] if g else joined)
         spelled.append(joined)
         split.append(g[0] if g and g[1] else " ".join(syl))
-    return [" ".join(r) for r in (generic, full, spelled, split)]
+    out = [" ".join(r) for r in (generic, full, spelled, split)]
+    # a character with several readings (约 yue/yao, 还 hai/huan, 的 de/di): names, above all surnames and
+    # transliterated brands, often use the reading pypinyin does not put first; each such character of a word
+    # outside the glossary is read the other way, one at a time, in the syllable-split rendering
+    for i, w in enumerate(words):
+        if not _HAN.search(w) or w in gl:
+            continue
+        for j, readings in enumerate(_readings(w)):
+            for alt in readings[1:]:
+                syl = list(_pinyin(w))
+                if len(syl) != len(w) or alt == syl[j]:
+                    continue
+                syl[j] = alt
+                out.append(" ".join([*split[:i], " ".join(syl), *split[i + 1 :]]))
+    return out[: 4 + MAX_READINGS]
+
+
+MAX_READINGS = 6  # extra renderings from other readings of a character
+
+
+@lru_cache(maxsize=4096)
+def _readings(word: str) -> tuple[tuple[str, ...], ...]:
+    """Every reading of each character, the usual one first."""
+    from pypinyin import Style, pinyin
+
+    return tuple(tuple(dict.fromkeys(r)) for r in pinyin(word, style=Style.NORMAL, heteronym=True))
 
 
 def _split_suffix(word: str, gl: dict[str, tuple[str, bool]]) -> list[str]:
@@ -223,7 +248,9 @@ def latin_words() -> dict[str, str]:
     for ko, eng in ko_words().items():
         if len(ko) < 2:
             continue
-        for key in ("".join(_mr_syllable(c) for c in ko), _rr_word(ko)):
+        # MR as a word voices and assimilates across syllables (석유 sogyu, 관리 kwalli, 합영 habyong), as names
+        # print it; syllable by syllable (sokyu) as some lists do; and RR
+        for key in ("".join(_mr_syllable(c) for c in ko), _mr_word(ko), _rr_word(ko)):
             if len(key) >= 4:
                 out.setdefault(key, eng)
     for r in _csv("ru_name_words.csv"):

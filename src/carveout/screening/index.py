@@ -163,6 +163,7 @@ class NameIndex:
     token_idf: dict[str, float] = field(default_factory=dict)
     exact: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     joined: list[str] = field(default_factory=list)
+    joined_fold: list[str] = field(default_factory=list)  # the same, each token rom_fold-ed
     # per-name values the scorer needs for every candidate, computed once here instead of once per comparison
     token_weights: list[tuple[float, ...]] = field(default_factory=list)
     weight_sums: list[float] = field(default_factory=list)  # sum(token_weights[i]) or 1.0
@@ -192,6 +193,7 @@ class NameIndex:
         n = max(len(self.tokens), 1)
         self.postings = postings
         self.joined = [" ".join(t) for t in self.tokens]
+        self.joined_fold = [" ".join(map(rom_fold, t)) for t in self.tokens]
         self.exact = exact
         self.key_idf = {k: math.log(n / len(v)) for k, v in postings.items()}
         self.token_idf = {t: max(0.5, math.log(n / df)) for t, df in tok_df.items()}

@@ -238,7 +238,7 @@ _ADDRESS_WORDS = frozenset(
     "xiang cun zhen qu dong gu ro gil area estate industrial_park".split()
 )
 # Long legal words are often misspelt ("Limeited", "Compnay"); snap near-misses back so they are dropped.
-_LEGAL_SNAP = (
+LEGAL_SNAP = (
     "limited",
     "company",
     "corporation",
@@ -299,7 +299,7 @@ def _pinyin_words(run: str) -> str:
 
 @lru_cache(maxsize=50_000)
 def _snap_legal(tok: str) -> str:
-    for word in _LEGAL_SNAP:
+    for word in LEGAL_SNAP:
         if abs(len(word) - len(tok)) <= 2 and tok[0] == word[0]:
             limit = 1 if len(word) <= 7 else 2
             if OSA.distance(tok, word, score_cutoff=limit) <= limit:  # OSA: a swap of neighbours is one edit

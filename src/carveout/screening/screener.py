@@ -29,7 +29,7 @@ from rapidfuzz.distance import OSA, Indel, JaroWinkler, Prefix
 from . import crossscript
 from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold, token_keys
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
-from .normalize import normalize
+from .normalize import LEGAL_SNAP, normalize
 
 # Thresholds on the calibrated score, chosen on the DEV set only (eval/screening/dev.csv, seed 20261201, by
 # `evaluate.py --sweep`); test-set figures are in eval/screening/RESULTS.md:
@@ -55,6 +55,7 @@ SUBSTITUTION_IDF = 5.0
 SUBSTITUTION_FACTOR = 0.85
 CANDIDATES = 40  # names taken from blocking into pre-ranking
 DETAILED = 12  # names given the full feature comparison
+FOLDED_KEPT = 3  # ... plus the best few when romanisation variants are folded away
 # A query form whose rarest word is carried by more than GENERIC_NAMES listed names (idf < log(names / 608), 4.5
 # on the CSL: "technology" 3.4, "trading" 3.8, "international" 4.4; a brand or surname is 5.5-11) is capped below
 # "match": a possible hit for a reviewer, never a match. A count, not an idf, so a small list caps nothing.
@@ -197,7 +198,9 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
             limit = int(min(len(q), len(c)) / TYPO_CHARS)
             if limit >= 2 and OSA.distance(q, c, score_cutoff=limit) <= limit:
                 return TYPO_X2_SCORE, "fuzzy"
-    if len(q) >= 3 and len(c) > len(q) and c.startswith(q):
+    # a cut-off word ("Shipbuil", "Intern"); not a short piece of a long word, which is what a syllable of a
+    # split-up romanised name is ("chang" of "changjiang")
+    if len(q) >= 3 and len(q) < len(c) <= 2 * len(q) - 1 and c.startswith(q):
         return 0.8, "abbreviation"
     return 0.0, ""
 
@@ -369,8 +372,39 @@ def query_forms(name: str) -> list[tuple[str, ...]]:
     return list(_query_forms_of(name))
 
 
+def _legal_slip(t: str, ix: NameIndex) -> bool:
+    """A word the list never uses that is a long legal word with up to one slip per TYPO_CHARS letters, OCR
+    look-alikes folded ("liemitde", "lirnited"): `normalize` snaps one slip only, so it survived as a rare word."""
+    if len(t) < 6 or t in ix.token_idf:
+        return False
+    for f in {t, t.replace("rn", "m"), ocr_fold(t)}:
+        for word in LEGAL_SNAP:
+            limit = int(min(len(word), len(f)) / TYPO_CHARS)
+            if f[0] != word[0] or abs(len(word) - len(f)) > limit:
+                continue
+            if OSA.distance(f, word, score_cutoff=limit) <= limit:
+                return True
+    return False
+
+
+def _split_word(t: str, ix: NameIndex) -> tuple[str, ...]:
+    """A word the list never uses that is two listed words run together ("ilnam" = "il" + "nam"), most even
+    split first; the word itself when there is none."""
+    if len(t) < 4 or t in ix.token_idf:
+        return (t,)
+    known = ix.token_idf
+    splits = [(t[:i], t[i:]) for i in range(2, len(t) - 1) if t[:i] in known and t[i:] in known]
+    return max(splits, key=lambda ab: min(map(len, ab))) if splits else (t,)
+
+
 def _query_forms(q: tuple[str, ...], ix: NameIndex) -> list[tuple[str, ...]]:
-    """The query, plus one with split words re-joined when the joined word is a listed token ("hua wei")."""
+    """The query, and the forms that undo what the list never prints: a misspelt legal word left in ("Limeitde"),
+    words split apart that the list joins ("hua wei" -> "huawei") or joined that it splits ("ilnam" -> "il nam")."""
+    forms = [q]
+    kept = tuple(t for t in q if not _legal_slip(t, ix))
+    if kept and kept != q:
+        forms.append(kept)
+        q = kept
     merged: list[str] = []
     i = 0
     while i < len(q):
@@ -380,7 +414,9 @@ def _query_forms(q: tuple[str, ...], ix: NameIndex) -> list[tuple[str, ...]]:
         else:
             merged.append(q[i])
             i += 1
-    return [q] if len(merged) == len(q) else [q, tuple(merged)]
+    split = tuple(p for t in q for p in _split_word(t, ix))
+    forms += [f for f in (tuple(merged), split) if f != q]
+    return list(dict.fromkeys(forms))
 
 
 class Screener:
@@ -446,7 +482,17 @@ class Screener:
                 pre = process.extract(
                     " ".join(qv), [ix.joined[n] for n in cands], scorer=fuzz.token_set_ratio, limit=DETAILED
                 )
-                cands = [cands[i] for _, _, i in pre]
+                keep = [i for _, _, i in pre]
+                # the plain strings hide romanisation variants ("gim jol nam" / "kim chol nam"): the best few by
+                # the same pre-ranking over romanisation-folded words go on to the detailed comparison too
+                folded = process.extract(
+                    " ".join(map(rom_fold, qv)),
+                    [ix.joined_fold[n] for n in cands],
+                    scorer=fuzz.token_set_ratio,
+                    limit=FOLDED_KEPT,
+                )
+                keep += [i for _, _, i in folded if i not in keep]
+                cands = [cands[i] for i in keep]
             form = _Form(qv, ix)
             tables = _token_tables(qv, list(dict.fromkeys([u for nid in cands for u in tokens[nid]])), ix)
             for nid in cands:
