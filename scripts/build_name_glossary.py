@@ -58,17 +58,19 @@ def main() -> None:
         if len(parts) >= 2:
             freq[parts[0]] = int(parts[1])
     path = Path(cccedict.__file__).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    rows = {}
+    # A word may have several lines (网络: /Internet/, then /network (computing...)/); every line's senses compete,
+    # so the sense the list uses most wins, not the first line's. The reading and traditional form follow the
+    # winning line (readings differing only in capitalisation give the same lowercased pinyin).
+    best: dict[str, tuple] = {}
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             m = LINE.match(line.strip())
             if not m:
                 continue
-            simp, reading = m.group(2), m.group(3)
+            trad, simp, reading = m.group(1), m.group(2), m.group(3)
             senses = [x for sense in m.group(4).split("/") for x in sense.split(";")]
-            if not 2 <= len(simp) <= 4 or not all("\u4e00" <= c <= "\u9fff" for c in simp) or simp in rows:
+            if not 2 <= len(simp) <= 4 or not all("\u4e00" <= c <= "\u9fff" for c in simp):
                 continue
-            best = None
             for sense in senses:
                 s = re.sub(r"\([^)]*\)", " ", sense).strip().lower()
                 s = re.sub(r"^to ", "", s)
@@ -82,16 +84,16 @@ def main() -> None:
                 toks = normalize(s)
                 if toks and all(t in df and len(t) >= 3 for t in toks):
                     score = (min(df[t] for t in toks), -len(toks))
-                    if best is None or score > best[0]:
-                        best = (score, toks)
-            if best is not None:
-                pinyin = re.sub(r"[0-9]", "", reading).replace("u:", "v").lower().replace(" ", "")
-                generic = int(best[0][0] >= GENERIC_DF)
-                rows[simp] = (simp, pinyin, " ".join(best[1]), generic, freq.get(simp, 0), line.split(" ")[0])
+                    if simp not in best or score > best[simp][0]:
+                        best[simp] = (score, toks, reading, trad)
+    rows = []
+    for simp, (score, toks, reading, trad) in best.items():
+        pinyin = re.sub(r"[0-9]", "", reading).replace("u:", "v").lower().replace(" ", "")
+        rows.append((simp, pinyin, " ".join(toks), int(score[0] >= GENERIC_DF), freq.get(simp, 0), trad))
     with open(OUT, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["chinese", "pinyin", "english", "generic", "jieba_freq", "cedict_traditional"])
-        w.writerows(sorted(rows.values()))
+        w.writerows(sorted(rows))
     print(f"wrote {len(rows)} words to {OUT}")
 
 
