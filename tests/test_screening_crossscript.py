@@ -241,3 +241,36 @@ def test_a_syllable_of_a_split_name_is_no_abbreviation_of_a_long_word(full: Scre
     res = full.screen("长鑫存储技术有限公司", "CN", limit=3)
     assert res.status != "match"
     assert all("abbreviation chang~" not in m.explanation for m in res.matches)
+
+
+@pytest.mark.parametrize(
+    ("query", "country", "name"),
+    [
+        # 集成电路 in pinyin is "integrated circuit", not a legal form to drop (a wrong "match" to Chengdu Yaguang)
+        ("Chengdu Haiguang Jicheng Dianlu", "CN", "Chengdu Haiguang Integrated Circuit"),
+        # 航天 is "aerospace" in the names of CASC and CASIC, not CC-CEDICT's "space flight" (zh_list_usage.csv)
+        ("Shaanxi Hangtian Kexue Keji Youxian Gongsi", None, "Shaanxi Aerospace Science and Technology Co., Ltd."),
+        # КБ = design bureau; кс = x
+        (
+            "Акционерное общество Спекиал КБ Оф Компутер Енгинееринг",
+            "RU",
+            "Joint Stock Company Special Design Bureau of Computer Engineering",
+        ),
+        ("Дексиас ООО", None, "DEXIAS LIMITED LIABILITY COMPANY"),
+        # 총 as a word of its own is "general"
+        ("조선 절산 총 무역회사", None, "KOREA CHOLSAN GENERAL TRADING CORPORATION"),
+    ],
+)
+def test_words_whose_list_english_differs_from_a_dictionary_gloss(
+    full: Screener, query: str, country: str | None, name: str
+) -> None:
+    res = full.screen(query, country, limit=1)
+    assert res.status != "clear" and res.matches[0].name.upper() == name.upper()
+
+
+def test_list_usage_words_carry_their_source() -> None:
+    from carveout.screening.crossscript import _csv, zh_words
+
+    rows = _csv("zh_list_usage.csv")
+    assert rows and all(r["source"].strip() for r in rows)
+    assert zh_words()["航天"] == ("aerospace", True)

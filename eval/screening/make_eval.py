@@ -293,8 +293,15 @@ def main() -> None:
     half = [split_of(i) for i in ids]
     listed_keys = set(ix.exact)
 
+    # the CSL repeats a party across lists, sometimes with its words in another order ("Open Joint Stock Company
+    # Mariyskiy Machine-Building Plant" / "MARIYSKIY MACHINE-BUILDING PLANT OPEN JOINT STOCK COMPANY"): the same
+    # words in any order name the same party
+    same_words: dict[tuple[str, ...], list[int]] = {}
+    for toks, nids in ix.exact.items():
+        same_words.setdefault(tuple(sorted(toks)), []).extend(nids)
+
     def expected_for(text: str, pi: int | None = None) -> str:
-        found = {ids[ix.party_idx[n]] for n in ix.exact.get(normalize(text), [])}
+        found = {ids[ix.party_idx[n]] for n in same_words.get(tuple(sorted(normalize(text))), [])}
         if pi is not None:
             found.add(ids[pi])
         return "|".join(sorted(found))

@@ -44,9 +44,18 @@ def _zh_rows() -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def _zh_usage() -> dict[str, str]:
+    """Words whose CC-CEDICT gloss is not the English that official names and the lists use (航天 is
+    "aerospace" in CASC's and CASIC's names, not "space flight"): zh_list_usage.csv, each with its source."""
+    return {r["chinese"]: r["english"] for r in _csv("zh_list_usage.csv")}
+
+
+@lru_cache(maxsize=1)
 def zh_words() -> dict[str, tuple[str, bool]]:
-    """Chinese word -> (English gloss, generic?) from the CC-CEDICT glossary."""
-    return {r["chinese"]: (r["english"], r["generic"] == "1") for r in _zh_rows()}
+    """Chinese word -> (English gloss, generic?) from the CC-CEDICT glossary, list usage first."""
+    words = {r["chinese"]: (r["english"], r["generic"] == "1") for r in _zh_rows()}
+    words.update((zh, (eng, True)) for zh, eng in _zh_usage().items())
+    return words
 
 
 @lru_cache(maxsize=1)
@@ -55,6 +64,7 @@ def ko_words() -> dict[str, str]:
 
 
 _KO_SUFFIX_ONLY = {"성", "부", "국"}  # one-syllable words: only as the last syllable of a longer word
+_KO_WHOLE_ONLY = {"총"}  # ... and only as a word of its own
 
 
 @lru_cache(maxsize=1)
@@ -176,6 +186,8 @@ def _korean_word(word: str) -> list[tuple[str, str | None]]:
         for j in range(len(word), i, -1):
             piece = word[i:j]
             eng = gl.get(piece)
+            if piece in _KO_WHOLE_ONLY and piece != word:
+                continue
             if eng and (piece not in _KO_SUFFIX_ONLY or (j == len(word) and i >= 2)):
                 out.append((piece, eng))
                 i = j
@@ -245,6 +257,8 @@ def latin_words() -> dict[str, str]:
     for key, (_, eng, generic) in best.items():
         if generic:
             out[key] = eng
+    for zh, eng in _zh_usage().items():
+        out["".join(_pinyin(zh))] = eng
     for ko, eng in ko_words().items():
         if len(ko) < 2:
             continue

@@ -73,6 +73,7 @@ def ocr_fold(t: str) -> str:
 
 _ROM_STEPS = [
     ("dzh", "j"),  # Russian Дж (Dzhetkom = Jetcom, Fdzhord = Fjord)
+    ("ks", "x"),  # Russian кс for x (Deksias = Dexias)
     ("tch", "ch"),
     ("zh", "ch"),
     ("hs", "s"),
@@ -103,7 +104,7 @@ _DOUBLE = re.compile(r"(.)\1+")
 def rom_fold(t: str) -> str:
     """A token with the differences between romanisation systems folded away: pinyin/Wade-Giles (zh/ch/j,
     x/hs, z/ts, -ong/-ung), Revised Romanization/McCune-Reischauer (g/k, d/t, b/p, j/ch, eo/o, eu/u, l/r),
-    Russian transliterations (dzh/j, kh/h, c/k, w/v, y/i) and doubled letters. Used for a 0.9 token match only."""
+    Russian transliterations (dzh/j, ks/x, kh/h, c/k, w/v, y/i) and doubled letters. Used for a 0.9 token match only."""
     t = _ROM_C.sub("k", t)
     for a, b in _ROM_STEPS:
         t = t.replace(a, b)

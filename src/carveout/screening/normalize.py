@@ -125,7 +125,6 @@ LEGAL_TOKENS = frozenset(
     "aktsionernoye zakrytoe otkrytoe publichnoe tovarystvo sherkat sherkate liability".split()
 )
 _LEGAL_SEQS = [
-    ("jicheng", "dianlu"),
     ("limited", "liability"),
     ("joint", "stock"),
     ("public", "joint", "stock"),

@@ -517,7 +517,9 @@ class Screener:
                 adj = 0.0
                 verdict = "unknown"
             out.append((calibrate(min(raw + adj, 1.0)), pi, nid, (qv, raw, verdict)))
-        out.sort(key=lambda x: (-x[0], x[1]))
+        # equal scores: the party reached by the fuller reading of the query first ("RESURS GRUPP Beijing Branch"
+        # is RESURS GRUPP, reached with the city cut, before RESURS, reached by cutting "GRUPP Beijing" as a city)
+        out.sort(key=lambda x: (-x[0], -len(x[3][0]), x[1]))
         return out
 
     def _detail(self, nid: int, scored: tuple[tuple[str, ...], float, str]) -> dict:
