@@ -175,10 +175,9 @@ def test_blocking_returns_true_party_among_few_candidates(full: Screener, query:
 
 def _reference_candidates(ix, tokens: tuple[str, ...], k: int = 40) -> list[int]:
     """candidates() as first written: every posting read name by name, then a stable sort."""
-    from carveout.screening.index import MAX_DERIVED_POSTING, MAX_POSTING, blocking_keys
+    from carveout.screening.index import MAX_DERIVED_POSTING, MAX_POSTING
 
-    near = {u for t in tokens for u in ix.near_tokens(t)}
-    keys = [key for key in blocking_keys(tokens) | near if key in ix.postings]
+    keys = [key for key in ix.query_keys(tokens) if key in ix.postings]
     usable = [k2 for k2 in keys if len(ix.postings[k2]) <= (MAX_POSTING if k2[1:2] != ":" else MAX_DERIVED_POSTING)]
     if not usable and keys:
         usable = [min(keys, key=lambda x: (len(ix.postings[x]), x))]

@@ -274,3 +274,15 @@ def test_list_usage_words_carry_their_source() -> None:
     rows = _csv("zh_list_usage.csv")
     assert rows and all(r["source"].strip() for r in rows)
     assert zh_words()["航天"] == ("aerospace", True)
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("8e5t Kornp Group", "Best Komp Group"),  # no word survives as itself: blocking reads the OCR folds
+        ("KHIMINA, Yc1cna", "KHIMINA, Yelena"),  # c read for e
+    ],
+)
+def test_ocr_look_alikes_reach_the_name(full: Screener, query: str, name: str) -> None:
+    res = full.screen(query, limit=1)
+    assert res.status != "clear" and res.matches[0].name == name

@@ -62,12 +62,12 @@ def index_path_beside(db: str | Path) -> Path:
     return p.with_name(p.stem + ".screening.duckdb")
 
 
-_OCR_FOLD = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "8": "b"})
+_OCR_FOLD = str.maketrans({"1": "l", "i": "l", "0": "o", "5": "s", "8": "b", "c": "e"})
 
 
 @lru_cache(maxsize=100_000)
 def ocr_fold(t: str) -> str:
-    """A token with OCR look-alikes folded together ("rn" -> "m", "1"/"i" -> "l", "0" -> "o" ...)."""
+    """A token with OCR look-alikes folded together ("rn" -> "m", "1"/"i" -> "l", "0" -> "o", "c" -> "e" ...)."""
     return t.replace("rn", "m").translate(_OCR_FOLD)
 
 
@@ -247,14 +247,21 @@ class NameIndex:
     def idf(self, tok: str) -> float:
         return self.token_idf.get(tok, self.default_idf)
 
+    def query_keys(self, tokens: tuple[str, ...]) -> set[str]:
+        """The keys a query reads: its own blocking keys, listed words one edit from a word the list never uses,
+        and the listed words such a word folds onto by OCR look-alikes ("8e5t kornp" -> best, komp)."""
+        keys = blocking_keys(tokens)
+        for t in tokens:
+            keys.update(self.near_tokens(t))
+            if t not in self.token_idf:
+                keys.update(self.fold_groups.get(ocr_fold(t), ()))
+        return keys
+
     def candidates(self, tokens: tuple[str, ...], k: int = 40) -> list[int]:
         """Name ids sharing the rarest blocking keys with the query, best first (ties: first reached first)."""
         postings = self.postings
         found = []
-        keys = blocking_keys(tokens)
-        for t in tokens:
-            keys.update(self.near_tokens(t))
-        for key in keys:
+        for key in self.query_keys(tokens):
             post = postings.get(key)
             if post is not None:
                 found.append((len(post), key, post))
