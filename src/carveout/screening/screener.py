@@ -54,7 +54,7 @@ STALE_DAYS = 30  # a list older than this at as_of is flagged
 SUBSTITUTION_IDF = 5.0
 SUBSTITUTION_FACTOR = 0.85
 CANDIDATES = 40  # names taken from blocking into pre-ranking
-DETAILED = 12  # names given the full feature comparison
+DETAILED = 5  # names given the full comparison (dev: 12, 8, 5 flag alike; 5 sends fewer non-matches to review)
 FOLDED_KEPT = 3  # ... plus the best few when romanisation variants are folded away
 # A query form whose rarest word is carried by more than GENERIC_NAMES listed names (idf < log(names / 608), 4.5
 # on the CSL: "technology" 3.4, "trading" 3.8, "international" 4.4; a brand or surname is 5.5-11) is capped below
