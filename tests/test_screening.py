@@ -414,3 +414,19 @@ def test_one_edit_neighbours_of_an_unknown_word(full: Screener) -> None:
 def test_typo_that_breaks_every_blocking_key_still_reaches_its_entry(full: Screener, query: str, listed: str) -> None:
     res = full.screen(query, limit=1)
     assert res.status != "clear" and res.matches[0].name == listed
+
+
+def test_two_slip_neighbours_of_a_long_unknown_word(full: Screener) -> None:
+    ix = full.index
+    assert "granpect" in ix.far_tokens("groanpesct")  # two insertions
+    assert "aviazapchast" in ix.far_tokens("avsazaphcast")  # a substitution and a swap
+    assert ix.far_tokens("glrbal") == []  # too short for two slips
+    assert ix.far_tokens("granpect") == []  # a listed word needs no neighbours
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"), [("Groanpesct Co. Ltd", "Granpect Co. Ltd"), ("Avsazaphcast PLC", "Aviazapchast PLC")]
+)
+def test_two_slips_that_break_every_blocking_key_still_reach_the_entry(full: Screener, query: str, listed: str) -> None:
+    res = full.screen(query, limit=1)
+    assert res.status != "clear" and res.matches[0].name.upper().rstrip(".") == listed.upper()

@@ -26,6 +26,8 @@ from pathlib import Path
 import duckdb
 import jellyfish
 import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from .loaders import PARTY_SCHEMA, PartyList
 from .normalize import WEAK_TOKENS, name_variants, normalize
@@ -134,6 +136,7 @@ def token_keys(t: str) -> tuple[str, ...]:
 
 NEAR_MIN_LEN = 5  # shorter words get no one-edit neighbourhood (too many neighbours)
 NEAR_MAX = 20  # at most this many neighbours of one query word become blocking keys
+FAR_MIN_LEN = 7  # words this long may carry two slips (one per 3.5 letters, as scoring allows)
 
 
 def _deletes(t: str) -> set[str]:
@@ -175,7 +178,8 @@ class NameIndex:
     rom_groups: dict[str, list[str]] = field(default_factory=dict)  # rom_fold(token) -> listed tokens
     del_groups: dict[str, list[str]] = field(default_factory=dict)  # token minus one letter -> listed tokens
     _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
-    _near: dict[str, list[str]] = field(default_factory=dict, repr=False)  # near_tokens, memoised
+    by_initial: dict[str, list[str]] = field(default_factory=dict)  # first letter -> listed tokens of FAR_MIN_LEN+
+    _near: dict[str, list[str]] = field(default_factory=dict, repr=False)  # near/far_tokens, memoised
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -222,7 +226,27 @@ class NameIndex:
                 for d in _deletes(t):
                     dels.setdefault(d, []).append(t)
         self.del_groups = dels
+        initial: dict[str, list[str]] = {}
+        for t in self.token_idf:
+            if len(t) >= FAR_MIN_LEN:
+                initial.setdefault(t[0], []).append(t)
+        self.by_initial = initial
         return self
+
+    def far_tokens(self, t: str) -> list[str]:
+        """Listed tokens two slips from a long query word that has no listed word one slip away ("groanpesct" ->
+        granpect, "avsazaphcast" -> aviazapchast), same first letter, as `_token_match` then requires. A C-speed
+        scan of the listed words with that initial; memoised with `near_tokens`."""
+        if len(t) < FAR_MIN_LEN or t in self.token_idf or self.near_tokens(t):
+            return []
+        key = "2:" + t
+        got = self._near.get(key)
+        if got is None:
+            found = process.extract(
+                t, self.by_initial.get(t[0], ()), scorer=OSA.distance, score_cutoff=2, limit=NEAR_MAX
+            )
+            got = self._near[key] = [u for u, _, _ in found]
+        return got
 
     def near_tokens(self, t: str) -> list[str]:
         """Listed tokens one edit from a query word the list never uses: an insertion, a deletion, or (a deletion
@@ -255,6 +279,7 @@ class NameIndex:
             keys.update(self.near_tokens(t))
             if t not in self.token_idf:
                 keys.update(self.fold_groups.get(ocr_fold(t), ()))
+                keys.update(self.far_tokens(t))
         return keys
 
     def candidates(self, tokens: tuple[str, ...], k: int = 40) -> list[int]:
