@@ -286,3 +286,14 @@ def test_list_usage_words_carry_their_source() -> None:
 def test_ocr_look_alikes_reach_the_name(full: Screener, query: str, name: str) -> None:
     res = full.screen(query, limit=1)
     assert res.status != "clear" and res.matches[0].name == name
+
+
+def test_an_unknown_word_splits_only_where_a_listed_name_prints_it_as_two(full: Screener) -> None:
+    from carveout.screening.screener import _split_word
+
+    ix = full.index
+    assert _split_word("ilnam", ix) == ("il", "nam")  # "KIM, Il-Nam"
+    assert len(_split_word("bilhun", ix)) == 2  # "KANG, P'il-Hun", romanisation folded
+    assert _split_word("boyuan", ix) == ("boyuan",)  # no listed name prints "Bo Yuan": a rare word stays rare
+    res = full.screen("Beijing Boyuan Intelligent Technology Co., Ltd.", "CN", limit=1)
+    assert res.status != "match"  # Beijing Yuanyin Intelligent Technology is another company

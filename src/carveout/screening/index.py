@@ -180,6 +180,7 @@ class NameIndex:
     _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
     by_initial: dict[str, list[str]] = field(default_factory=dict)  # first letter -> listed tokens of FAR_MIN_LEN+
     _near: dict[str, list[str]] = field(default_factory=dict, repr=False)  # near/far_tokens, memoised
+    _pair_folds: frozenset[str] | None = field(default=None, repr=False)  # joins_a_listed_pair, lazily
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -232,6 +233,14 @@ class NameIndex:
                 initial.setdefault(t[0], []).append(t)
         self.by_initial = initial
         return self
+
+    def joins_a_listed_pair(self, t: str) -> bool:
+        """Whether some listed name prints `t` as two neighbouring words, romanisation differences folded away
+        ("bilhun" for "P'il-Hun"). The folded pairs are built on first use (about half a second)."""
+        if self._pair_folds is None:
+            known = self.token_idf
+            self._pair_folds = frozenset(rom_fold(k) for k in self.postings if ":" not in k and k not in known)
+        return rom_fold(t) in self._pair_folds
 
     def far_tokens(self, t: str) -> list[str]:
         """Listed tokens two slips from a long query word that has no listed word one slip away ("groanpesct" ->

@@ -388,9 +388,10 @@ def _legal_slip(t: str, ix: NameIndex) -> bool:
 
 
 def _split_word(t: str, ix: NameIndex) -> tuple[str, ...]:
-    """A word the list never uses that is two listed words run together ("ilnam" = "il" + "nam"), most even
-    split first; the word itself when there is none."""
-    if len(t) < 4 or t in ix.token_idf:
+    """A word the list never uses that some listed name prints as two neighbouring words ("ilnam" is "Il-Nam"
+    in "KIM, Il-Nam"; "bilhun" is "P'il-Hun" in another romanisation); the word itself otherwise. Splitting any
+    unknown word into two listed syllables ("boyuan" = bo + yuan) would trade one rare word for two common ones."""
+    if len(t) < 4 or t in ix.token_idf or not ix.joins_a_listed_pair(t):
         return (t,)
     known = ix.token_idf
     splits = [(t[:i], t[i:]) for i in range(2, len(t) - 1) if t[:i] in known and t[i:] in known]
