@@ -430,3 +430,15 @@ def test_two_slip_neighbours_of_a_long_unknown_word(full: Screener) -> None:
 def test_two_slips_that_break_every_blocking_key_still_reach_the_entry(full: Screener, query: str, listed: str) -> None:
     res = full.screen(query, limit=1)
     assert res.status != "clear" and res.matches[0].name.upper().rstrip(".") == listed.upper()
+
+
+def test_a_distinctive_word_added_to_a_listed_name_is_not_covered_by_string_similarity(full: Screener) -> None:
+    from carveout.screening.screener import _added_word
+
+    assert _added_word("xinyuan", "chinaaerospacesciencetechnology")
+    assert not _added_word("bsrajas", "rogeliobarajas")  # a typo of a listed word
+    assert not _added_word("sip", "haejinshipmanagement")  # too short to judge
+    # 90 % of the characters agree, but "Xinyuan" is a company CASC's name does not hold: review, not a match
+    res = full.screen("中国新原航天科技公司", "CN", limit=1)
+    assert res.status != "match"
+    assert full.screen("Rogelio Bsrajas", limit=1).matches[0].name == "Rogelio Barajas"

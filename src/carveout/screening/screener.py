@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import re
 import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -29,7 +30,7 @@ from rapidfuzz.distance import OSA, Indel, JaroWinkler, Prefix
 from . import crossscript
 from .index import CachedList, NameIndex, default_index_path, load_or_build, metaphone, ocr_fold, rom_fold, token_keys
 from .loaders import DEFAULT_LIST_FILE, PartyList, load_list
-from .normalize import LEGAL_SNAP, normalize
+from .normalize import LEGAL_SNAP, LEGAL_TOKENS, normalize
 
 # Thresholds on the calibrated score, chosen on the DEV set only (eval/screening/dev.csv, seed 20261201, by
 # `evaluate.py --sweep`); test-set figures are in eval/screening/RESULTS.md:
@@ -45,6 +46,9 @@ CAL_B = -11.2
 
 COUNTRY_MATCH_BONUS = 0.03
 COUNTRY_MISMATCH_PENALTY = 0.08
+# A query that carries a legal form ("Co., Ltd.", 有限公司, 회사) names an organisation: a listed individual with a
+# similar name is a lead for review, not a match (dev: "蓝听称航运有限公司" read as "lan yi cheng" hit "Yi-Lan Chen")
+ORGANISATION_PERSON_PENALTY = 0.08
 # For a licence decision the export-control lists (15 CFR 744 Supp. 4 Entity List, Supp. 7 MEU List, Supp. 6
 # Unverified List; the Denied Persons List under 764.3) come first, then sanctions lists, then the rest
 # (e.g. the Treasury NS-CMIC investment list, which restricts securities, not exports).
@@ -257,6 +261,15 @@ def _token_tables(q: tuple[str, ...], vocab: list[str], index: NameIndex) -> lis
     return tables
 
 
+ADDED_PARTIAL = 60  # below this best alignment inside the listed name, a query word is an added word (dev: 60)
+
+
+def _added_word(t: str, c_compact: str) -> bool:
+    """A query word of four letters or more that no stretch of the listed name resembles (fuzz.partial_ratio <
+    ADDED_PARTIAL): not a typo, spacing or romanisation of a listed word, but a word the listed name lacks."""
+    return len(t) >= 4 and fuzz.partial_ratio(t, c_compact) < ADDED_PARTIAL
+
+
 def _raw_similarity(
     f: _Form,
     tables: list[dict[str, float]],
@@ -270,7 +283,8 @@ def _raw_similarity(
     matched_c: dict[str, float] = {}
     prods = []
     unmatched_q = 0.0
-    for table, w in zip(tables, f.weights, strict=True):
+    added = False
+    for t, table, w in zip(f.tokens, tables, f.weights, strict=True):
         s, partner = 0.0, ""
         if table:
             get = table.get
@@ -283,13 +297,15 @@ def _raw_similarity(
         prods.append(w * s)
         if s > 0:
             matched_c[partner] = s
-        elif w > unmatched_q:
-            unmatched_q = w
+        else:
+            if w > unmatched_q:
+                unmatched_q = w
+            added = added or (w >= SUBSTITUTION_IDF and _added_word(t, c_compact))
     cov_q = sum(prods) / f.wsum
     cov_c = sum([w * matched_c.get(u, 0.0) for w, u in zip(wc, c, strict=True)]) / wc_sum if matched_c else 0.0
     f1 = 2 * cov_q * cov_c / (cov_q + cov_c) if cov_q + cov_c else 0.0
     string_sim = max(fuzz.ratio(f.compact, c_compact) / 100.0, fuzz.ratio(f.sorted_compact, c_sorted) / 100.0)
-    raw = max(f1, string_sim * 0.97)
+    raw = f1 if added else max(f1, string_sim * 0.97)
     if unmatched_q >= SUBSTITUTION_IDF:
         for w, u in zip(wc, c, strict=True):
             if w >= SUBSTITUTION_IDF and u not in matched_c:
@@ -307,6 +323,7 @@ def _similarity(
     matched_c: dict[str, float] = {}
     prods = []
     unmatched_q = 0.0
+    added = False
     for t, w in zip(f.tokens, f.weights, strict=True):
         s, kind, partner = 0.0, "", ""
         for u in c:
@@ -319,15 +336,20 @@ def _similarity(
         prods.append(w * s)
         if s > 0:
             matched_c[partner] = s
-        elif w > unmatched_q:
-            unmatched_q = w
+        else:
+            if w > unmatched_q:
+                unmatched_q = w
+            added = added or (w >= SUBSTITUTION_IDF and _added_word(t, c_compact))
     cov_q = sum(prods) / f.wsum
     cov_c = sum([w * matched_c.get(u, 0.0) for w, u in zip(wc, c, strict=True)]) / wc_sum
     f1 = 2 * cov_q * cov_c / (cov_q + cov_c) if cov_q + cov_c else 0.0
     compact = fuzz.ratio(f.compact, c_compact) / 100.0
     sorted_compact = fuzz.ratio(f.sorted_compact, c_sorted) / 100.0
     string_sim = max(compact, sorted_compact)
-    raw = max(f1, string_sim * 0.97)
+    # the whole-string similarity speaks for words split or joined differently ("hua wei" / "huawei"); a
+    # distinctive query word found nowhere in the listed name is a word added to it, which no spacing explains
+    # ("China Xinyuan Aerospace Science and Technology" is not CASC, though the strings are 90 % alike)
+    raw = f1 if added else max(f1, string_sim * 0.97)
     # a distinctive word on each side with no counterpart is a different party with a similar name
     if unmatched_q >= SUBSTITUTION_IDF:
         for w, u in zip(wc, c, strict=True):
@@ -420,6 +442,18 @@ def _query_forms(q: tuple[str, ...], ix: NameIndex) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(forms))
 
 
+_ORG_MARKS = re.compile(r"公司|会社|會社|회사|집단|集团|集團|\(주\)|㈜")
+
+
+@lru_cache(maxsize=50_000)
+def names_an_organisation(name: str) -> bool:
+    """Whether a name carries a legal form of three letters or more (ltd, llc, gmbh, ooo ...) or a CJK one."""
+    if _ORG_MARKS.search(name):
+        return True
+    words = re.split(r"[^a-z]+", name.lower())
+    return any(len(w) >= 3 and w in LEGAL_TOKENS for w in words)
+
+
 class Screener:
     """One loaded list + its index (+ an ownership graph); `screen` and `screen_frame` use one by default."""
 
@@ -455,6 +489,7 @@ class Screener:
             "license_policy",
         ).to_dicts()
         self._countries: list[list[str]] = [r["countries"] or [] for r in self._rows]
+        self._individual: list[bool] = [t == "Individual" for t in p["entity_type"].to_list()]
         self.ownership = OwnershipGraph.load(ownership)
 
     @property
@@ -463,7 +498,7 @@ class Screener:
 
     # ------------------------------------------------------------------ core
     def _score_party_names(
-        self, qs: list[tuple[str, ...]], country: str | None
+        self, qs: list[tuple[str, ...]], country: str | None, org: bool = False
     ) -> list[tuple[float, int, int, tuple[tuple[str, ...], float, str]]]:
         """(calibrated score, party index, name id, (query form, raw similarity, country verdict)) per party, best
         first. `_detail` gives the feature breakdown for the few names reported (recomputing it for those is
@@ -508,6 +543,7 @@ class Screener:
         out = []
         countries_of = self._countries
         cty = country.upper() if country else None
+        individual = self._individual
         for pi, (raw, nid, qv) in best.items():
             countries = countries_of[pi]
             if cty and countries:
@@ -517,6 +553,8 @@ class Screener:
             else:
                 adj = 0.0
                 verdict = "unknown"
+            if org and individual[pi]:
+                adj -= ORGANISATION_PERSON_PENALTY
             out.append((calibrate(min(raw + adj, 1.0)), pi, nid, (qv, raw, verdict)))
         # equal scores: the party reached by the fuller reading of the query first ("RESURS GRUPP Beijing Branch"
         # is RESURS GRUPP, reached with the city cut, before RESURS, reached by cutting "GRUPP Beijing" as a city)
@@ -574,11 +612,11 @@ class Screener:
         )
 
     def _rank(
-        self, qs: list[tuple[str, ...]], country: str | None, as_of: date | None, limit: int
+        self, qs: list[tuple[str, ...]], country: str | None, as_of: date | None, limit: int, org: bool = False
     ) -> tuple[list[tuple], list[tuple]]:
         """(ranked, live): (rounded score, list code, listed at as_of, score, party, name id, detail) for the best
         parties, in reporting order, and the ones listed at as_of. No models are built here."""
-        scored = self._score_party_names(qs, country)
+        scored = self._score_party_names(qs, country, org)
         rows = self._rows
         ranked = []
         for sc, pi, nid, d in scored[: max(limit, 1) * 3]:
@@ -609,7 +647,7 @@ class Screener:
                 score=0.0,
                 notes=notes,
             )
-        ranked, live = self._rank(qs, country, as_of, limit)
+        ranked, live = self._rank(qs, country, as_of, limit, names_an_organisation(name))
         if len(live) < len(ranked) and as_of:
             notes.append(f"candidates listed after {as_of} are reported but do not count toward the status")
         reported = (live + [m for m in ranked if not m[2]])[:limit]
@@ -647,7 +685,7 @@ class Screener:
         country = country.strip().upper() if country and country.strip() else None
         if not qs:
             return ("possible", 0.0, *(None,) * 6, self.list_date, None)
-        ranked, live = self._rank(qs, country, as_of, 1)
+        ranked, live = self._rank(qs, country, as_of, 1, names_an_organisation(name or ""))
         best = live[0][0] if live else 0.0
         status = status_of(best)
         aff = self.ownership.affiliate_of(name or "", country, as_of or self.list_date, self)
