@@ -297,3 +297,12 @@ def test_an_unknown_word_splits_only_where_a_listed_name_prints_it_as_two(full: 
     assert _split_word("boyuan", ix) == ("boyuan",)  # no listed name prints "Bo Yuan": a rare word stays rare
     res = full.screen("Beijing Boyuan Intelligent Technology Co., Ltd.", "CN", limit=1)
     assert res.status != "match"  # Beijing Yuanyin Intelligent Technology is another company
+
+
+def test_a_former_name_ends_at_a_comma_unless_a_legal_form_follows() -> None:
+    aliases = lambda n: [t for t, _, a in name_variants(n) if a]  # noqa: E731
+    assert "ABC Trading" in aliases("X Corp a.k.a. ABC Trading, DEF Group")
+    assert "IPP-International Petroleum Products Ltd" in aliases(
+        "LTS Holding Limited (formerly IPP-International Petroleum Products Ltd, Dubai)"
+    )
+    assert aliases("Y Ltd (f.k.a. Z Trading Co., Ltd.)") == ["Z Trading Co., Ltd"]

@@ -429,6 +429,12 @@ def name_variants(name: str) -> list[tuple[str, float, bool]]:
             part = part.strip(" .,;")
             if len(part) >= 3:
                 out.append((part, 0.99, True))
+            # "formerly ABC Trading, Moscow" / "a.k.a. ABC, DEF": the name may end at the first comma, unless
+            # what follows is only a legal form ("ABC, Ltd.")
+            first, _, rest = part.partition(",")
+            first = first.strip(" .;")
+            if rest and len(first) >= 3 and normalize(rest) and normalize(first) != normalize(part):
+                out.append((first, 0.99, True))
     return out
 
 
