@@ -145,13 +145,14 @@ def _chinese(text: str) -> list[str]:
     for i, w in enumerate(words):
         if not _HAN.search(w) or w in gl:
             continue
+        usual = _pinyin(w)
+        if len(usual) != len(w):
+            continue
         for j, readings in enumerate(_readings(w)):
             for alt in readings[1:]:
-                syl = list(_pinyin(w))
-                if len(syl) != len(w) or alt == syl[j]:
-                    continue
-                syl[j] = alt
-                out.append(" ".join([*split[:i], " ".join(syl), *split[i + 1 :]]))
+                if alt != usual[j]:
+                    syl = [*usual[:j], alt, *usual[j + 1 :]]
+                    out.append(" ".join([*split[:i], " ".join(syl), *split[i + 1 :]]))
     return out[: 4 + MAX_READINGS]
 
 
