@@ -386,6 +386,33 @@ def test_one_word_after_a_comma_is_a_given_name_not_an_address() -> None:
     assert normalize("Huawei Technologies Co., Ltd., No. 2 Road, Shenzhen") == ("huawei", "technology")
 
 
+@pytest.mark.parametrize(
+    ("listed", "tokens"),
+    [
+        ("CARO QUINTERO, Jose Gil", ("caro", "quintero", "jose", "gil")),  # 'gil' is also a Korean street word
+        ("RI, Yong Gil", ("ri", "yong", "gil")),
+        ("SU, Lu-Chi", ("su", "lu", "chi")),  # 'lu' is also a Chinese road
+        ("HASSAN, Hameed ul", ("hassan", "hameed", "ul")),
+    ],
+)
+def test_given_names_that_are_also_address_words_are_kept(listed: str, tokens: tuple[str, ...]) -> None:
+    assert normalize(listed) == tokens
+
+
+@pytest.mark.parametrize(
+    "query", ["Acme Ltd, Gangnam-gu, Seoul", "Acme Ltd, Zhongshan Dong Lu, Shanghai", "Acme, Haidian District"]
+)
+def test_an_address_of_street_words_without_numbers_is_still_cut(query: str) -> None:
+    assert normalize(query) == ("acme",)
+
+
+def test_a_listed_individual_reordered_reaches_the_entry(full: Screener) -> None:
+    """The given names of 'CARO QUINTERO, Jose Gil' were cut as an address ('gil' = Korean street): the query with
+    every word of the name ranked the entry third-hand at 0.29."""
+    res = full.screen("Jose Gil CARO QUINTERO", "MX", limit=1)
+    assert res.status == "match" and res.matches[0].name == "CARO QUINTERO, Jose Gil"
+
+
 def test_liability_alone_is_a_legal_word(full: Screener) -> None:
     res = full.screen("LIABILITY COMPANY CARBONTEX LIMITED", limit=1)
     assert res.status == "match" and res.matches[0].name == "LIMITED LIABILITY COMPANY CARBONTEX"

@@ -230,12 +230,19 @@ _FORMS = {
     "academie": "academy",
 }
 
-_ADDRESS_WORDS = frozenset(
-    "road rd street st avenue ave district dist building bldg floor fl room rm suite ste no zone park "
-    "province "
-    "county town village lane highway tower plaza block postal box po jalan ulitsa ul prospekt pr lu jie hao "
-    "xiang cun zhen qu dong gu ro gil area estate industrial_park".split()
+# Words that make a comma segment an address ("No. 2 Zhongshan Road, Haidian District"). The strong ones are rare in
+# names. The weak ones are also given names or name words ("RI, Yong Gil", "ZHAO, Dong Dong", "SU, Lu-Chi",
+# "HASSAN, Hameed ul", "... BLOCK AND TILE", "REAL ESTATE ...", all on the list), so alone they mark an address only
+# when hyphened to the place before them ("Gangnam-gu", "Sejong-ro") or beside another address word.
+_ADDRESS_STRONG = frozenset(
+    "road rd street avenue ave district dist bldg floor fl room rm suite ste province county village lane highway "
+    "plaza postal jalan ulitsa prospekt industrial_park".split()
 )
+_ADDRESS_WEAK = frozenset(
+    "st no zone park building tower town block box po ul pr area estate "
+    "lu jie hao xiang cun zhen qu dong gu ro gil".split()
+)
+_HYPHENED_PLACE = re.compile(r"[a-z]-(?:" + "|".join(sorted(_ADDRESS_WEAK)) + r")\b")
 # Long legal words are often misspelt ("Limeited", "Compnay"); snap near-misses back so they are dropped.
 LEGAL_SNAP = (
     "limited",
@@ -316,10 +323,13 @@ def _stem(tok: str) -> str:
 
 
 def _is_address(segment: str) -> bool:
-    toks = [t for t in _SPLIT.split(segment.lower()) if t]
+    seg = segment.lower()
+    toks = [t for t in _SPLIT.split(seg) if t]
     if len(toks) == 1 and toks[0].isalpha():
         return False  # "PAN, Hao", "ZHANG, Jie", "KIM, Dong": a given name, not an address word on its own
-    return any(t.isdigit() or t in _ADDRESS_WORDS for t in toks)
+    if any(t.isdigit() or t in _ADDRESS_STRONG for t in toks):
+        return True
+    return len({t for t in toks if t in _ADDRESS_WEAK}) >= 2 or bool(_HYPHENED_PLACE.search(seg))
 
 
 def _drop_address_tail(text: str) -> str:
