@@ -469,3 +469,12 @@ def test_a_distinctive_word_added_to_a_listed_name_is_not_covered_by_string_simi
     res = full.screen("中国新原航天科技公司", "CN", limit=1)
     assert res.status != "match"
     assert full.screen("Rogelio Bsrajas", limit=1).matches[0].name == "Rogelio Barajas"
+
+
+def test_list_priority_does_not_put_a_different_party_before_an_exact_name(full: Screener) -> None:
+    """The Entity List comes first for the same name on several lists (SMIC), not for another person one slip
+    away: 'WANG, Dongliang' (dongming~dongliang) outranked the exact 'Dongming Wang'."""
+    res = full.screen("DONGMING WANG", limit=2)
+    assert res.matches[0].name == "Dongming Wang"
+    smic = full.screen("SMIC", limit=2)
+    assert smic.matches[0].list_code == "EL" and smic.matches[1].list_code != "EL"

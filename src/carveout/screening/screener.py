@@ -623,10 +623,19 @@ class Screener:
             since = rows[pi]["listed_since"]
             live_at = not (as_of and since and since > as_of)
             ranked.append((round(sc, 4), rows[pi]["list_code"], live_at, sc, pi, nid, d))
-        # among hits that clear T_HIGH, the list that restricts most comes first (EL before CMIC for Huawei)
-        top_score = ranked[0][0] if ranked else 0.0
-        cut = max(T_HIGH, top_score - PRIORITY_MARGIN)
-        ranked.sort(key=lambda m: (-LIST_PRIORITY.get(m[1], 0) if m[0] >= cut else 0, -m[0]))
+        # the same name on several lists: the list that restricts most comes first (EL before CMIC for Huawei).
+        # Only for hits naming what the best hit names (the same words): a different party one letter away on
+        # the Entity List ("WANG, Dongliang" for "Dongming Wang") does not outrank an exact name on another list.
+        if ranked:
+            cut = max(T_HIGH, ranked[0][0] - PRIORITY_MARGIN)
+            words = self.index.tokens
+            top_words = frozenset(words[ranked[0][5]])
+
+            def order(m: tuple) -> tuple[int, float]:
+                same = m[0] >= cut and frozenset(words[m[5]]) == top_words
+                return (-LIST_PRIORITY.get(m[1], 0) if same else 0, -m[0])
+
+            ranked.sort(key=order)
         return ranked, [m for m in ranked if m[2]]
 
     def screen(self, name: str, country: str | None = None, as_of: date | None = None, limit: int = 5) -> ScreenResult:
