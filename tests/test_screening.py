@@ -478,3 +478,41 @@ def test_list_priority_does_not_put_a_different_party_before_an_exact_name(full:
     assert res.matches[0].name == "Dongming Wang"
     smic = full.screen("SMIC", limit=2)
     assert smic.matches[0].list_code == "EL" and smic.matches[1].list_code != "EL"
+
+
+@pytest.mark.parametrize(
+    ("listed", "number"),
+    [
+        ("China Aerospace Science and Industry Corporation (CASIC) 3rd Academy, 31 Research Institute", "31"),
+        ("Tactical Missile Corporation, 711 Aircraft Repair Plant (711 ARZ)", "711"),
+        ("China Electronics Technology Group Corporation, 7th Research Institute (CETC-7)", "7th"),
+    ],
+)
+def test_the_number_of_a_listed_unit_is_no_address(listed: str, number: str) -> None:
+    """A comma segment with a number but no street word is part of the name: the list tells units apart by it."""
+    assert number in normalize(listed)
+
+
+@pytest.mark.parametrize("query", ["Acme, Beijing 100080", "Acme, P.O. Box 1234, Dubai", "Acme, No. 88 Keyuan Road"])
+def test_a_numbered_address_is_still_cut(query: str) -> None:
+    assert normalize(query) == ("acme",)
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        (
+            "CHINA STATE SHIPBUILDING CORPORATION LIMITED (CSSC) 712TH RESEARCH INSTITUTE",
+            "China State Shipbuilding Corporation, Limited (CSSC) 712th Research Institute",
+        ),
+        (
+            "China Aerospace Science and Industry Corporation 3rd Academy, 33 Research Institute",
+            "China Aerospace Science and Industry Corporation (CASIC) 3rd Academy, 33 Research Institute",
+        ),
+    ],
+)
+def test_a_numbered_unit_reaches_its_own_entry_not_its_neighbours(full: Screener, query: str, listed: str) -> None:
+    """A number names one unit: 712th is no typo of 12th or 710th, and 33 is not 31 or 35."""
+    res = full.screen(query, "CN", limit=3)
+    assert res.status == "match" and res.matches[0].name == listed
+    assert res.matches[1].score < res.matches[0].score

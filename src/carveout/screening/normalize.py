@@ -327,9 +327,15 @@ def _is_address(segment: str) -> bool:
     toks = [t for t in _SPLIT.split(seg) if t]
     if len(toks) == 1 and toks[0].isalpha():
         return False  # "PAN, Hao", "ZHANG, Jie", "KIM, Dong": a given name, not an address word on its own
-    if any(t.isdigit() or t in _ADDRESS_STRONG for t in toks):
+    if any(t in _ADDRESS_STRONG or (t.isdigit() and len(t) >= 5) for t in toks):  # ... or a postcode
         return True
-    return len({t for t in toks if t in _ADDRESS_WEAK}) >= 2 or bool(_HYPHENED_PLACE.search(seg))
+    weak = {t for t in toks if t in _ADDRESS_WEAK}
+    # a house number beside a street word ("No. 5", "P.O. Box 12"); a number alone is part of a name: the list
+    # tells units apart by it ("CASIC 3rd Academy, 31 Research Institute", "Tactical Missile Corporation, 711
+    # Aircraft Repair Plant", "RESEARCH INSTITUTE - 2")
+    if weak and any(c.isdigit() for c in seg):
+        return True
+    return len(weak) >= 2 or bool(_HYPHENED_PLACE.search(seg))
 
 
 def _drop_address_tail(text: str) -> str:

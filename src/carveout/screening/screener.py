@@ -175,6 +175,7 @@ def status_of(score: float) -> Status:
 
 
 _ocr_fold = ocr_fold
+_HAS_DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=200_000)
@@ -184,6 +185,8 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
         return 1.0, "exact"
     if len(q) >= 3 and _ocr_fold(q) == _ocr_fold(c):
         return 0.95, "fuzzy"
+    if _HAS_DIGIT.search(q) or _HAS_DIGIT.search(c):
+        return 0.0, ""  # a number names one unit: the 712th institute is not the 12th or the 710th
     if len(q) >= 3 and len(c) >= 3 and rom_fold(q) == rom_fold(c):
         return 0.9, "romanisation"
     if len(q) >= 4 and len(c) >= 4:
@@ -556,9 +559,10 @@ class Screener:
             if org and individual[pi]:
                 adj -= ORGANISATION_PERSON_PENALTY
             out.append((calibrate(min(raw + adj, 1.0)), pi, nid, (qv, raw, verdict)))
-        # equal scores: the party reached by the fuller reading of the query first ("RESURS GRUPP Beijing Branch"
-        # is RESURS GRUPP, reached with the city cut, before RESURS, reached by cutting "GRUPP Beijing" as a city)
-        out.sort(key=lambda x: (-x[0], -len(x[3][0]), x[1]))
+        # equal scores (the calibration saturates near 1): the party reached by the fuller reading of the query
+        # first ("RESURS GRUPP Beijing Branch" is RESURS GRUPP, reached with the city cut, before RESURS, reached
+        # by cutting "GRUPP Beijing" as a city), then the closer name (the 712th institute before the 12th)
+        out.sort(key=lambda x: (-x[0], -len(x[3][0]), -x[3][1], x[1]))
         return out
 
     def _detail(self, nid: int, scored: tuple[tuple[str, ...], float, str]) -> dict:
