@@ -306,3 +306,10 @@ def test_a_former_name_ends_at_a_comma_unless_a_legal_form_follows() -> None:
         "LTS Holding Limited (formerly IPP-International Petroleum Products Ltd, Dubai)"
     )
     assert aliases("Y Ltd (f.k.a. Z Trading Co., Ltd.)") == ["Z Trading Co., Ltd"]
+
+
+def test_a_korean_syllable_in_cyrillic_reaches_its_two_letter_spelling(full: Screener) -> None:
+    """Хо transliterates to 'kho'; the list spells the syllable 'Ho'. The romanisation fold (kh -> h) reaches a
+    listed word of two letters too: 'Ким Хо Кю' is KIM, Ho Kyu, not KIM, Kyu."""
+    res = full.screen("Ким Хо Кю", limit=2)
+    assert res.status == "match" and res.matches[0].name == "KIM, Ho Kyu"

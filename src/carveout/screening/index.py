@@ -218,7 +218,7 @@ class NameIndex:
         self.fold_groups = groups
         rom: dict[str, list[str]] = {}
         for t in self.token_idf:
-            if len(t) >= 3:
+            if len(t) >= 2:
                 rom.setdefault(rom_fold(t), []).append(t)
         self.rom_groups = rom
         dels: dict[str, list[str]] = {}

@@ -187,7 +187,7 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
         return 0.95, "fuzzy"
     if _HAS_DIGIT.search(q) or _HAS_DIGIT.search(c):
         return 0.0, ""  # a number names one unit: the 712th institute is not the 12th or the 710th
-    if len(q) >= 3 and len(c) >= 3 and rom_fold(q) == rom_fold(c):
+    if len(q) >= 3 and len(c) >= 2 and rom_fold(q) == rom_fold(c):  # "kho" (Хо) ~ "ho"
         return 0.9, "romanisation"
     if len(q) >= 4 and len(c) >= 4:
         jw = JaroWinkler.normalized_similarity(q, c)
