@@ -313,3 +313,10 @@ def test_a_korean_syllable_in_cyrillic_reaches_its_two_letter_spelling(full: Scr
     listed word of two letters too: 'Ким Хо Кю' is KIM, Ho Kyu, not KIM, Kyu."""
     res = full.screen("Ким Хо Кю", limit=2)
     assert res.status == "match" and res.matches[0].name == "KIM, Ho Kyu"
+
+
+def test_general_before_a_korean_glossary_word_inside_one_word(full: Screener) -> None:
+    """총 is 'general' inside a word when a glossary word follows (총무역회사 = general trading corporation); it
+    was glued to the name before it ('cholsanchong'). The entity is not in the native-name table."""
+    res = full.screen("조선절산총무역회사", limit=1)
+    assert res.status != "clear" and res.matches[0].name == "KOREA CHOLSAN GENERAL TRADING CORPORATION"

@@ -178,6 +178,10 @@ def _split_suffix(word: str, gl: dict[str, tuple[str, bool]]) -> list[str]:
     return [word]
 
 
+def _prefixes(word: str, start: int) -> list[str]:
+    return [word[start:k] for k in range(start + 1, len(word) + 1)]
+
+
 def _korean_word(word: str) -> list[tuple[str, str | None]]:
     """Greedy longest-first split of a Hangul word into (piece, English or None)."""
     gl = ko_words()
@@ -187,7 +191,8 @@ def _korean_word(word: str) -> list[tuple[str, str | None]]:
         for j in range(len(word), i, -1):
             piece = word[i:j]
             eng = gl.get(piece)
-            if piece in _KO_WHOLE_ONLY and piece != word:
+            # 총 inside a word only before a glossary word: 총무역회사 = general trading corporation
+            if piece in _KO_WHOLE_ONLY and piece != word and not any(map(gl.get, _prefixes(word, j))):
                 continue
             if eng and (piece not in _KO_SUFFIX_ONLY or (j == len(word) and i >= 2)):
                 out.append((piece, eng))
