@@ -231,6 +231,7 @@ def test_a_legal_word_with_two_slips_does_not_hide_the_name(full: Screener) -> N
     for query, name in [
         ("SAM AIR CORPORATION LIeMITDE", "SAM AIR CORPORATION LIMITED"),
         ("Narpel Technology Co., L1rnited", "Narpel Technology Co., Limited"),
+        ("TOKENTRUST HOLDINGS LIMETD", "TOKENTRUST HOLDINGS LIMITED"),  # two slips in six letters
     ]:
         res = full.screen(query, limit=1)
         assert res.status == "match" and res.matches[0].name == name, query

@@ -404,7 +404,8 @@ def _legal_slip(t: str, ix: NameIndex) -> bool:
         return False
     for f in {t, t.replace("rn", "m"), ocr_fold(t)}:
         for word in LEGAL_SNAP:
-            limit = int(min(len(word), len(f)) / TYPO_CHARS)
+            # the long legal words are few and known: two slips in one of seven letters or more ("limetd")
+            limit = max(int(min(len(word), len(f)) / TYPO_CHARS), 2 if len(word) >= 7 else 0)
             if f[0] != word[0] or abs(len(word) - len(f)) > limit:
                 continue
             if OSA.distance(f, word, score_cutoff=limit) <= limit:
