@@ -321,3 +321,26 @@ def test_general_before_a_korean_glossary_word_inside_one_word(full: Screener) -
     was glued to the name before it ('cholsanchong'). The entity is not in the native-name table."""
     res = full.screen("조선절산총무역회사", limit=1)
     assert res.status != "clear" and res.matches[0].name == "KOREA CHOLSAN GENERAL TRADING CORPORATION"
+
+
+@pytest.mark.parametrize(
+    ("query", "country", "listed"),
+    [
+        # an address run on after the legal form without a comma: 'Bantian' outweighed the whole name (clear 0.04)
+        ("Huawei Technologies Co., Ltd. Bantian, Longgang District, Shenzhen 518129, China", "CN",
+         "Huawei Technologies Co., Ltd."),
+        ("Fadjr Marine Industries, Moscow, Russia", "IR", "Fadjr Marine Industries"),  # city and country after it
+        ("KIM, Chol Nam, Pyongyang, DPRK", None, "KIM, Chol Nam"),
+    ],
+)
+def test_a_place_after_the_name_is_read_away(full: Screener, query: str, country: str | None, listed: str) -> None:
+    res = full.screen(query, country, limit=1)
+    assert res.status == "match" and res.matches[0].name.lower().startswith(listed.lower())
+
+
+def test_place_forms_keep_two_words_of_a_name() -> None:
+    from carveout.screening.crossscript import place_variants
+
+    assert "PAN, Hao" in place_variants("PAN, Hao, China")
+    assert "PAN" not in place_variants("PAN, Hao, China")  # 'Hao' is no city to cut: one word would be left
+    assert place_variants("Fadjr Marine Industries, Moscow") == []  # no country: the last segment may be a name

@@ -30,6 +30,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 _LEGAL_ZH = ("股份有限公司", "有限责任公司", "有限責任公司", "有限公司", "集团公司", "总公司", "分公司", "公司")
+_SEGMENTS = re.compile(r"[,;/]|\s-\s|\s–\s")  # as normalize.py splits a name into segments
 _LEGAL_KO = ("주식회사", "유한회사", "유한책임회사", "(주)", "㈜")
 
 
@@ -384,10 +385,48 @@ def branch_variants(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    """Country names as an address ends with them: ISO 3166-1 names and common names (iso3166_1.csv), the part
+    before the comma ("Korea, Republic of" -> korea), and the usual short forms the ISO names lack."""
+    out = {"russia", "prc", "dprk", "uae", "usa", "uk", "u s a", "p r china", "peoples republic of china"}
+    with resources.files("carveout").joinpath("data", "iso3166_1.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            for name in (r["name"], r["common_name"], r["name"].split(",")[0]):
+                if name:
+                    out.add(_plain(name))
+    return frozenset(out)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z]+", text.lower()))
+
+
+def place_variants(text: str) -> list[str]:
+    """The name without an address or place after it, as extra forms: the address tail cut the way `normalize`
+    cuts it, then whatever follows a legal form ("Huawei Technologies Co., Ltd. Bantian, Longgang District");
+    a trailing country, and then a city of one or two words before it ("X Industries, Moscow, Russia")."""
+    from .normalize import drop_address_tail
+
+    out = []
+    cut = drop_address_tail(text)
+    if cut != text:
+        out += [cut, *branch_variants(cut)]
+    parts = [p.strip() for p in _SEGMENTS.split(cut) if p.strip()]
+    if len(parts) >= 2 and _plain(parts[-1]) in _countries():
+        parts.pop()
+        out.append(", ".join(parts))
+        city = parts[-1].split()
+        rest = parts[:-1]
+        if rest and len(city) <= 2 and all(w[:1].isupper() for w in city) and sum(len(p.split()) for p in rest) >= 2:
+            out.append(", ".join(rest))  # not "PAN, Hao, China" -> "PAN": a name keeps two words at least
+    return out
+
+
 def latin_variants(text: str) -> list[str]:
-    """Extra Latin forms of a Latin name: without a branch or city suffix; Wade-Giles syllable groups
-    ("Chiang-su") in pinyin."""
-    out = branch_variants(text)
+    """Extra Latin forms of a Latin name: without an address, place, branch or city suffix; Wade-Giles syllable
+    groups ("Chiang-su") in pinyin."""
+    out = list(dict.fromkeys(branch_variants(text) + place_variants(text)))
     if "-" not in text:
         return out
     changed = False

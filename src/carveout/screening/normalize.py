@@ -338,17 +338,15 @@ def _is_address(segment: str) -> bool:
     return len(weak) >= 2 or bool(_HYPHENED_PLACE.search(seg))
 
 
-def _drop_address_tail(text: str) -> str:
-    """Keep the name of 'Name, No. 2 Road, City': cut at the first segment that looks like an address."""
-    parts = _SEGMENTS.split(text)
-    if len(parts) == 1:
-        return text
-    kept = [parts[0]]
-    for seg in parts[1:]:
-        if _is_address(seg):
-            break
-        kept.append(seg)
-    return " ".join(kept)
+def drop_address_tail(text: str) -> str:
+    """Keep the name of 'Name, No. 2 Road, City': cut before the first segment that looks like an address (the
+    text before it is returned as it was written)."""
+    seps = list(_SEGMENTS.finditer(text))
+    for i, sep in enumerate(seps):
+        end = seps[i + 1].start() if i + 1 < len(seps) else len(text)
+        if _is_address(text[sep.end() : end]):
+            return text[: sep.start()]
+    return text
 
 
 _SEQS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
@@ -376,7 +374,7 @@ def normalize(text: str) -> tuple[str, ...]:
     """Identity-bearing tokens of a party name, in order. Empty when nothing but legal forms remains."""
     latin = to_latin(text or "").lower()
     latin = latin.replace("&", " and ").replace("'", "").replace("’", "").replace("`", "")
-    latin = _drop_address_tail(latin)
+    latin = drop_address_tail(latin)
     raw = [t for t in _SPLIT.split(latin.replace(".", " ")) if t]
     toks: list[str] = []
     for t in raw:
