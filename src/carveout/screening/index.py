@@ -177,7 +177,6 @@ class NameIndex:
     fold_groups: dict[str, list[str]] = field(default_factory=dict)  # ocr_fold(token) -> listed tokens
     rom_groups: dict[str, list[str]] = field(default_factory=dict)  # rom_fold(token) -> listed tokens
     del_groups: dict[str, list[str]] = field(default_factory=dict)  # token minus one letter -> listed tokens
-    _posting_sets: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)  # long postings, lazily
     by_initial: dict[str, list[str]] = field(default_factory=dict)  # first letter -> listed tokens of FAR_MIN_LEN+
     _near: dict[str, list[str]] = field(default_factory=dict, repr=False)  # near/far_tokens, memoised
     _pair_folds: frozenset[str] | None = field(default=None, repr=False)  # joins_a_listed_pair, lazily
@@ -280,89 +279,70 @@ class NameIndex:
     def idf(self, tok: str) -> float:
         return self.token_idf.get(tok, self.default_idf)
 
-    def query_keys(self, tokens: tuple[str, ...]) -> set[str]:
-        """The keys a query reads: its own blocking keys, listed words one edit from a word the list never uses,
-        and the listed words such a word folds onto by OCR look-alikes ("8e5t kornp" -> best, komp)."""
-        keys = blocking_keys(tokens)
+    def query_key_groups(self, tokens: tuple[str, ...]) -> list[set[str]]:
+        """The keys a query reads, one group per query word: its blocking keys, the listed words one edit from a
+        word the list never uses and those it folds onto by OCR look-alikes ("8e5t kornp" -> best, komp), or two
+        slips away; and one group per pair of neighbours ("hua wei" -> huawei)."""
+        groups = []
         for t in tokens:
+            keys = set(token_keys(t))
             keys.update(self.near_tokens(t))
             if t not in self.token_idf:
                 keys.update(self.fold_groups.get(ocr_fold(t), ()))
                 keys.update(self.far_tokens(t))
-        return keys
+            groups.append(keys)
+        groups += [{a + b} for a, b in zip(tokens, tokens[1:], strict=False)]
+        return groups
+
+    def query_keys(self, tokens: tuple[str, ...]) -> set[str]:
+        return set().union(*self.query_key_groups(tokens))
 
     def candidates(self, tokens: tuple[str, ...], k: int = 40) -> list[int]:
-        """Name ids sharing the rarest blocking keys with the query, best first (ties: first reached first)."""
+        """Name ids sharing the rarest blocking keys with the query, best first (ties: first reached first).
+
+        Each query word votes once per name, with the rarest of its keys the name shares: the five keys of a
+        common word ("public": itself, metaphone, romanisation, prefix, suffix) must not outweigh the one rare
+        word of the name sought ("Public Aktsionernoe Obshchestvo Transkapitalbank")."""
         postings = self.postings
+        groups = self.query_key_groups(tokens)
         found = []
-        for key in self.query_keys(tokens):
-            post = postings.get(key)
-            if post is not None:
-                found.append((len(post), key, post))
+        for g, keys in enumerate(groups):
+            for key in keys:
+                post = postings.get(key)
+                if post is not None:
+                    found.append((len(post), key, g, post))
         usable = [f for f in found if f[0] <= (MAX_POSTING if f[1][1:2] != ":" else MAX_DERIVED_POSTING)]
         if not usable and found:
-            usable = [min(found)]  # (length, key) decides: keys are distinct
-        # rarest keys first (ties by key, so the result does not depend on set order); once enough names are in
-        # hand, common keys (long postings) add little but cost most
-        usable.sort()
+            usable = [min(found, key=lambda f: f[:3])]
+        # rarest keys first (ties by key and word, so the result does not depend on set order): the first key of
+        # a word that reaches a name is its rarest. Once enough names are in hand, common keys (long postings)
+        # add little but cost most.
+        usable.sort(key=lambda f: f[:3])
         acc: dict[int, float] = {}
+        seen: list[set[int]] = [set() for _ in groups]
+        keys_of = [0] * len(groups)
+        for f in usable:
+            keys_of[f[2]] += 1
         enough = ENOUGH * k
         key_idf = self.key_idf
-        exact = self.exact.get(tokens, ())
-        for n, key, post in usable:
+        get = acc.get
+        for n, key, g, post in usable:
             if n > LONG_POSTING and len(acc) >= enough:
                 break
             w = key_idf[key]
-            if not acc:
-                acc = dict.fromkeys(post, w)  # = 0.0 + w for each, without the loop
+            if keys_of[g] == 1:  # a word with one key votes through it alone: nothing to deduplicate
+                for nid in post:
+                    acc[nid] = get(nid, 0.0) + w
                 continue
-            if n > LONG_POSTING and n >= enough:
-                self._add_last_posting(acc, key, post, w, k, exact)
-                break
-            get = acc.get
+            voted = seen[g]
             for nid in post:
-                acc[nid] = get(nid, 0.0) + w
-        for nid in exact:
+                if nid not in voted:
+                    voted.add(nid)
+                    acc[nid] = get(nid, 0.0) + w
+        for nid in self.exact.get(tokens, ()):
             acc[nid] = acc.get(nid, 0.0) + 100.0
-        # sorted() is stable, so equal weights keep insertion order, exactly as heapq.nlargest would
+        # sorted() is stable, so equal weights keep insertion order
         return sorted(acc, key=acc.__getitem__, reverse=True)[:k]
-
-    def _add_last_posting(
-        self, acc: dict[int, float], key: str, post: list[int], w: float, k: int, exact: Iterable[int]
-    ) -> None:
-        """Add a long posting that will be the last one read, touching only the names that can reach the top k.
-
-        Once it is read `acc` holds at least ENOUGH * k names, so the next (as long) key stops the loop. Names
-        already in `acc` scored at least one earlier, rarer key (weight >= w) and were inserted earlier, so the
-        names this key adds, all at exactly w (0.0 + w), rank after every one of them in the stable sort: only
-        the first k - len(acc) of them in posting order can make the top k, plus exact-match names (+100 later).
-        `candidates` returns the same k names, in the same order, as when every name of the posting is added."""
-        members = self._posting_sets.get(key)
-        if members is None:
-            members = self._posting_sets[key] = frozenset(post)
-        for nid in acc:  # values change, keys do not
-            if nid in members:
-                acc[nid] += w
-        need = k - len(acc)
-        wanted = {nid for nid in exact if nid in members and nid not in acc}
-        if need <= 0 and not wanted:
-            return
-        new = []
-        missing = len(wanted)
-        for nid in post:
-            if nid in acc:
-                continue
-            if need > 0:
-                new.append(nid)
-                need -= 1
-                missing -= nid in wanted
-            elif nid in wanted:
-                new.append(nid)
-                missing -= 1
-            if need <= 0 and missing <= 0:
-                break
-        for nid in new:
-            acc[nid] = w
 
 
 def build_index(parties: pl.DataFrame) -> NameIndex:

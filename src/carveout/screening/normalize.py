@@ -208,6 +208,10 @@ ABBREVIATIONS = {
     "sheji": "design",
     "cunchu": "memory",
     "hk": "hong kong",
+    # the list writes both ("FOREIGN TRADE BANK OF THE DEMOCRATIC PEOPLE'S REPUBLIC OF KOREA", "... DPRK")
+    "dprk": "democratic peoples republic of korea",
+    "prc": "peoples republic of china",
+    "uae": "united arab emirates",
     "shenzen": "shenzhen",
     "beijng": "beijing",
 }
