@@ -533,3 +533,11 @@ def test_a_common_word_votes_once_in_blocking(full: Screener) -> None:
     assert target in ix.candidates(("public", "transkapitalbank"), 40)
     res = full.screen("Public Aktsionernoe Obshchestvo Transkapitalbank", "RU", limit=1)
     assert res.status != "clear" and res.matches[0].name == "PUBLIC JOINT STOCK COMPANY TRANSKAPITALBANK"
+
+
+def test_dprk_reads_as_the_name_the_list_spells_out(full: Screener) -> None:
+    assert normalize("Foreign Trade Bank of the DPRK") == normalize(
+        "FOREIGN TRADE BANK OF THE DEMOCRATIC PEOPLE'S REPUBLIC OF KOREA"
+    )
+    res = full.screen("Foreign Trade Bank of the DPRK", "KP", limit=1)
+    assert res.status == "match" and res.matches[0].name.startswith("FOREIGN TRADE BANK OF THE DEMOCRATIC")
