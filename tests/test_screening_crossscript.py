@@ -344,3 +344,18 @@ def test_place_forms_keep_two_words_of_a_name() -> None:
     assert "PAN, Hao" in place_variants("PAN, Hao, China")
     assert "PAN" not in place_variants("PAN, Hao, China")  # 'Hao' is no city to cut: one word would be left
     assert place_variants("Fadjr Marine Industries, Moscow") == []  # no country: the last segment may be a name
+
+
+@pytest.mark.parametrize(
+    ("native", "listed"),
+    [
+        ("哈尔滨工业大学", "Harbin Institute of Technology"),
+        ("北京航空航天大学", "Beijing University of Aeronautics and Astronautics (BUAA)"),
+        ("西北工业大学", "Northwestern Polytechnical University"),
+    ],
+)
+def test_defence_universities_in_chinese_reach_their_entries(full: Screener, native: str, listed: str) -> None:
+    """Their English names are not word-for-word translations (工业大学 = Institute of Technology or Polytechnical
+    University), so they are in the native-name table, each with its source; all were 'clear' before."""
+    res = full.screen(native, "CN", limit=1)
+    assert res.status == "match" and res.matches[0].name == listed
