@@ -359,3 +359,30 @@ def test_defence_universities_in_chinese_reach_their_entries(full: Screener, nat
     University), so they are in the native-name table, each with its source; all were 'clear' before."""
     res = full.screen(native, "CN", limit=1)
     assert res.status == "match" and res.matches[0].name == listed
+
+
+def test_hangul_beside_brackets_is_read_not_raised(full: Screener) -> None:
+    """ko-pron builds regular expressions from its input: '조선련봉총회사(평양)' raised re.error from inside it. The
+    romanisers now get Hangul runs only."""
+    res = full.screen("조선련봉총회사(평양)", "KP", limit=1)
+    assert res.status != "clear" and res.matches[0].name == "KOREA RYONBONG GENERAL CORPORATION"
+    for odd in ("F조)", "조(", "선[*+?", "(조선)"):
+        assert full.screen(odd).status in ("match", "possible", "clear")
+
+
+def test_a_name_no_renderer_can_read_goes_to_review(full: Screener, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed: if a rendering library raises on a name, `screen` and `screen_frame` send it to review with the
+    reason, and the rest of the batch is screened."""
+    import polars as pl
+
+    from carveout.screening import crossscript
+
+    def broken(text: str) -> list[str]:
+        raise ValueError("renderer broke")
+
+    monkeypatch.setattr(crossscript, "renderings", broken)
+    name = "华为技术有限公司 (unread test name)"
+    res = full.screen(name)
+    assert res.status == "possible" and any("renderer broke" in n for n in res.notes)
+    out = full.screen_frame(pl.DataFrame({"name": [name, "Huawei Technologies Co., Ltd."]}), workers=1)
+    assert out["screen_status"].to_list() == ["possible", "match"]

@@ -29,6 +29,7 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+_KO_TOKEN = re.compile(r"[\uac00-\ud7a3]+|[^\s\uac00-\ud7a3]+")
 _LEGAL_ZH = ("股份有限公司", "有限责任公司", "有限責任公司", "有限公司", "集团公司", "总公司", "分公司", "公司")
 _SEGMENTS = re.compile(r"[,;/]|\s-\s|\s–\s")  # as normalize.py splits a name into segments
 _LEGAL_KO = ("주식회사", "유한회사", "유한책임회사", "(주)", "㈜")
@@ -211,7 +212,9 @@ def _korean_word(word: str) -> list[tuple[str, str | None]]:
 def _korean(text: str) -> list[str]:
     text = _strip(text, _LEGAL_KO)
     mr, mr_split, rr, rr_split = [], [], [], []
-    for token in text.split():
+    # Hangul runs apart from anything else: the romanisers get Hangul only (ko-pron builds regular expressions
+    # from its input, and "조선(평양)" raised an error from inside it)
+    for token in _KO_TOKEN.findall(text):
         if not _HANGUL.search(token):
             for out in (mr, mr_split, rr, rr_split):
                 out.append(token)

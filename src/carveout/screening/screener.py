@@ -397,6 +397,15 @@ def query_forms(name: str) -> list[tuple[str, ...]]:
     return list(_query_forms_of(name))
 
 
+def _read_name(name: str | None) -> tuple[list[tuple[str, ...]], str | None]:
+    """`query_forms`, failing closed: a name that a rendering library cannot read is not screened as clear but
+    sent to review with the reason (no forms, and the failure as a note)."""
+    try:
+        return query_forms(name or ""), None
+    except Exception as exc:  # noqa: BLE001 - any library failure on one name must not stop a batch or clear it
+        return [], f"name could not be read ({type(exc).__name__}: {exc}): cannot be screened, review by hand"
+
+
 def _legal_slip(t: str, ix: NameIndex) -> bool:
     """A word the list never uses that is a long legal word with up to one slip per TYPO_CHARS letters, OCR
     look-alikes folded ("liemitde", "lirnited"): `normalize` snaps one slip only, so it survived as a rare word."""
@@ -645,12 +654,12 @@ class Screener:
 
     def screen(self, name: str, country: str | None = None, as_of: date | None = None, limit: int = 5) -> ScreenResult:
         """Screen one name; see the package docstring for the meaning of the result."""
-        qs = query_forms(name or "")
-        q = qs[0] if qs else ()
         notes: list[str] = list(self.plist.notes)
+        qs, failure = _read_name(name)
+        q = qs[0] if qs else ()
         country = country.strip().upper() if country and country.strip() else None
         if not q:
-            notes.append("name is empty after normalisation: cannot be screened, review by hand")
+            notes.append(failure or "name is empty after normalisation: cannot be screened, review by hand")
             return ScreenResult(
                 query=name or "",
                 country=country,
@@ -695,7 +704,7 @@ class Screener:
     def _frame_row(self, name: str | None, country: str | None, as_of: date | None) -> tuple:
         """The OUTPUT_COLUMNS values of one distinct (name, country, as_of): what `screen(..., limit=1)` decides,
         without building the explanation models a frame does not keep."""
-        qs = query_forms(name or "")
+        qs, _ = _read_name(name)
         country = country.strip().upper() if country and country.strip() else None
         if not qs:
             return ("possible", 0.0, *(None,) * 6, self.list_date, None)
