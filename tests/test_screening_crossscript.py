@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from carveout.screening import Screener
@@ -18,6 +20,7 @@ from carveout.screening.crossscript import (
     wade_giles_to_pinyin,
 )
 from carveout.screening.normalize import name_variants, native_names
+from carveout.screening.screener import query_forms
 
 
 @pytest.fixture(scope="module")
@@ -386,3 +389,17 @@ def test_a_name_no_renderer_can_read_goes_to_review(full: Screener, monkeypatch:
     assert res.status == "possible" and any("renderer broke" in n for n in res.notes)
     out = full.screen_frame(pl.DataFrame({"name": [name, "Huawei Technologies Co., Ltd."]}), workers=1)
     assert out["screen_status"].to_list() == ["possible", "match"]
+
+
+_MIXED = "abcXYZ019 ,;/-–.()[]{}*+?|^$\\'&\"华为有限公司조선총무역회사КимХо（）【】ㄱㅏ"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=_MIXED, max_size=40))
+def test_any_name_is_screened_and_nothing_unreadable_is_clear(full: Screener, name: str) -> None:
+    """Every door screens through `screen`/`screen_frame`: no text may raise, and a name with nothing to compare
+    (empty, punctuation only, unreadable) goes to review, never 'clear'."""
+    res = full.screen(name, limit=1)
+    assert res.status in ("match", "possible", "clear")
+    if not query_forms(name):
+        assert res.status == "possible"
