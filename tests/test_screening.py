@@ -541,3 +541,16 @@ def test_dprk_reads_as_the_name_the_list_spells_out(full: Screener) -> None:
     )
     res = full.screen("Foreign Trade Bank of the DPRK", "KP", limit=1)
     assert res.status == "match" and res.matches[0].name.startswith("FOREIGN TRADE BANK OF THE DEMOCRATIC")
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("China State Shipbuilding Corporation 712 Research Institute", "712th Research Institute"),
+        ("Joint Stock Company 75th Arsenal", "JOINT STOCK COMPANY 75 ARSENAL"),
+    ],
+)
+def test_a_unit_number_matches_its_ordinal(full: Screener, query: str, listed: str) -> None:
+    """'712' and '712th' name the same unit: the digit rule must not turn a written-out ordinal into a miss."""
+    res = full.screen(query, limit=1)
+    assert res.status == "match" and listed.lower() in res.matches[0].name.lower()

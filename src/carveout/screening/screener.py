@@ -176,6 +176,13 @@ def status_of(score: float) -> Status:
 
 _ocr_fold = ocr_fold
 _HAS_DIGIT = re.compile(r"\d")
+_UNIT_NUMBER = re.compile(r"(\d+)(?:st|nd|rd|th)?")
+
+
+def _unit_number(t: str) -> str | None:
+    """The number of a number or ordinal token ("712th" -> "712"), else None."""
+    m = _UNIT_NUMBER.fullmatch(t)
+    return m.group(1) if m else None
 
 
 @lru_cache(maxsize=200_000)
@@ -186,7 +193,8 @@ def _token_match(q: str, c: str) -> tuple[float, str]:
     if len(q) >= 3 and _ocr_fold(q) == _ocr_fold(c):
         return 0.95, "fuzzy"
     if _HAS_DIGIT.search(q) or _HAS_DIGIT.search(c):
-        return 0.0, ""  # a number names one unit: the 712th institute is not the 12th or the 710th
+        # a number names one unit: the 712th institute is not the 12th or the 710th, but it is "712"
+        return (0.95, "fuzzy") if _unit_number(q) and _unit_number(q) == _unit_number(c) else (0.0, "")
     if len(q) >= 3 and len(c) >= 2 and rom_fold(q) == rom_fold(c):  # "kho" (Хо) ~ "ho"
         return 0.9, "romanisation"
     if len(q) >= 4 and len(c) >= 4:
@@ -246,6 +254,9 @@ def _token_tables(q: tuple[str, ...], vocab: list[str], index: NameIndex) -> lis
     tables = []
     for t in q:
         hits = [t]
+        number = _unit_number(t)
+        if number:  # "13" ~ "13th": shorter than the scans below reach
+            hits += [u for u in vocab if _unit_number(u) == number]
         if len(t) >= 3:
             hits += index.fold_groups.get(ocr_fold(t), ())
             hits += index.rom_groups.get(rom_fold(t), ())
