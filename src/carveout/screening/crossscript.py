@@ -25,13 +25,14 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from .normalize import SEGMENTS, drop_address_tail
+
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 _KO_TOKEN = re.compile(r"[\uac00-\ud7a3]+|[^\s\uac00-\ud7a3]+")
 _LEGAL_ZH = ("股份有限公司", "有限责任公司", "有限責任公司", "有限公司", "集团公司", "总公司", "分公司", "公司")
-_SEGMENTS = re.compile(r"[,;/]|\s-\s|\s–\s")  # as normalize.py splits a name into segments
 _LEGAL_KO = ("주식회사", "유한회사", "유한책임회사", "(주)", "㈜")
 
 
@@ -409,13 +410,11 @@ def place_variants(text: str) -> list[str]:
     """The name without an address or place after it, as extra forms: the address tail cut the way `normalize`
     cuts it, then whatever follows a legal form ("Huawei Technologies Co., Ltd. Bantian, Longgang District");
     a trailing country, and then a city of one or two words before it ("X Industries, Moscow, Russia")."""
-    from .normalize import drop_address_tail
-
     out = []
     cut = drop_address_tail(text)
     if cut != text:
         out += [cut, *branch_variants(cut)]
-    parts = [p.strip() for p in _SEGMENTS.split(cut) if p.strip()]
+    parts = [p.strip() for p in SEGMENTS.split(cut) if p.strip()]
     if len(parts) >= 2 and _plain(parts[-1]) in _countries():
         parts.pop()
         out.append(", ".join(parts))

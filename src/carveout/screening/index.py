@@ -16,7 +16,6 @@ import hashlib
 import math
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -143,14 +142,14 @@ def _deletes(t: str) -> set[str]:
     return {t[:i] + t[i + 1 :] for i in range(len(t))}
 
 
-def blocking_keys(tokens: Iterable[str]) -> set[str]:
-    toks = list(tokens)
-    keys: set[str] = set()
-    for i, t in enumerate(toks):
-        keys.update(token_keys(t))
-        if i + 1 < len(toks):
-            keys.add(t + toks[i + 1])
-    return keys
+def key_groups(tokens: tuple[str, ...]) -> list[set[str]]:
+    """The blocking keys of a name, one group per word (`token_keys`) and one per pair of neighbours ("hua wei"
+    -> huawei): a listed name is filed under all of them, and a query word votes once through its group."""
+    return [set(token_keys(t)) for t in tokens] + [{a + b} for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def blocking_keys(tokens: tuple[str, ...]) -> set[str]:
+    return set().union(*key_groups(tokens))
 
 
 @dataclass
@@ -283,15 +282,12 @@ class NameIndex:
         """The keys a query reads, one group per query word: its blocking keys, the listed words one edit from a
         word the list never uses and those it folds onto by OCR look-alikes ("8e5t kornp" -> best, komp), or two
         slips away; and one group per pair of neighbours ("hua wei" -> huawei)."""
-        groups = []
-        for t in tokens:
-            keys = set(token_keys(t))
+        groups = key_groups(tokens)
+        for t, keys in zip(tokens, groups, strict=False):  # the word groups come first, then the pairs
             keys.update(self.near_tokens(t))
             if t not in self.token_idf:
                 keys.update(self.fold_groups.get(ocr_fold(t), ()))
                 keys.update(self.far_tokens(t))
-            groups.append(keys)
-        groups += [{a + b} for a, b in zip(tokens, tokens[1:], strict=False)]
         return groups
 
     def query_keys(self, tokens: tuple[str, ...]) -> set[str]:

@@ -266,7 +266,7 @@ LEGAL_SNAP = (
 _ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$")
 _OCR = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l", "$": "s", "@": "a"})
 _SPLIT = re.compile(r"[^0-9a-z]+")
-_SEGMENTS = re.compile(r"[,;/]|\s-\s|\s–\s")
+SEGMENTS = re.compile(r"[,;/]|\s-\s|\s–\s")
 
 
 def _replace_native(text: str) -> str:
@@ -345,7 +345,7 @@ def _is_address(segment: str) -> bool:
 def drop_address_tail(text: str) -> str:
     """Keep the name of 'Name, No. 2 Road, City': cut before the first segment that looks like an address (the
     text before it is returned as it was written)."""
-    seps = list(_SEGMENTS.finditer(text))
+    seps = list(SEGMENTS.finditer(text))
     for i, sep in enumerate(seps):
         end = seps[i + 1].start() if i + 1 < len(seps) else len(text)
         if _is_address(text[sep.end() : end]):
